@@ -1,1 +1,2 @@
-export {};
+export * from "./canonical";
+export * from "./connector";
