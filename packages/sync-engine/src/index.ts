@@ -1,1 +1,2 @@
-export {};
+export * from "./sync-pipeline";
+export { executeSync } from "./execute-sync";

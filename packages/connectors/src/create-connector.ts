@@ -1,0 +1,20 @@
+import type { SisConnector } from "@sis-sync/roster";
+import { ConnectorError } from "@sis-sync/roster";
+import type { ConnectorDeps } from "./connector-deps";
+import { providerConfigSchemas, type ProviderType } from "./provider-config";
+
+/**
+ * Builds the connector for a provider from its (decrypted) config. The config is re-validated
+ * here so a connector never sees a shape the API would have refused.
+ */
+export function createConnector(providerType: ProviderType, rawConfig: unknown, deps: ConnectorDeps): SisConnector {
+  const parsed = providerConfigSchemas[providerType].safeParse(rawConfig);
+  if (!parsed.success) {
+    throw new ConnectorError("CONFIG", `Provider config is invalid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  switch (providerType) {
+    // Each connector folder registers its factory here.
+    default:
+      throw new ConnectorError("CONFIG", `Connector for ${providerType} is not available`);
+  }
+}
