@@ -14,6 +14,11 @@ export const envSchema = z.object({
   MAX_CONCURRENT_SYNCS: envInt(2, 1, 1000),
   SYNC_LOCK_TIMEOUT: envInt(1_800_000, 1_000),
   WORKER_CONCURRENCY: envInt(2, 1, 100),
+  /**
+   * BullMQ lock on an active sync job, renewed by the worker at half this period. A worker
+   * that dies loses its lock after this long and another worker takes the job back.
+   */
+  SYNC_JOB_LOCK_MS: envInt(30_000, 1_000),
   /** Grace period for a worker's SIGTERM before it hands its sync back (keep below the pod's terminationGracePeriodSeconds). */
   WORKER_SHUTDOWN_GRACE_MS: envInt(25_000, 0),
   /** Comma-separated `keyId:base64key` pairs (32-byte keys); the last one encrypts, all decrypt. */

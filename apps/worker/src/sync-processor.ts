@@ -1,0 +1,160 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { UnrecoverableError, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { AppConfig } from "@sis-sync/config";
+import type { ConfigCipher, DbHandle, RunProgress, SisProviderRow, SyncPhase } from "@sis-sync/db";
+import type { Logger } from "@sis-sync/logger";
+import { clearCancel, isCancelRequested, syncJobSchema, type CancellationWatcher } from "@sis-sync/queue";
+import { ConnectorError, type SisConnector } from "@sis-sync/roster";
+import { executeSync, type SyncOutcome } from "@sis-sync/sync-engine";
+import type { ConnectorDeps } from "@sis-sync/connectors";
+import { claimRun, createScheduledRun, endPendingRun, finishRun, getLiveProvider, handBackRun, heartbeat } from "./run-store";
+
+export type ConnectorFactory = (providerType: SisProviderRow["providerType"], config: unknown, deps: ConnectorDeps) => SisConnector;
+
+export interface SyncProcessorDeps {
+  config: AppConfig;
+  db: DbHandle;
+  redis: Redis;
+  cipher: ConfigCipher;
+  logger: Logger;
+  watcher: CancellationWatcher;
+  createConnector: ConnectorFactory;
+  /** Aborted (reason "shutdown") when this worker's grace period runs out. */
+  shutdownSignal: AbortSignal;
+}
+
+export const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+const PROGRESS_FLUSH_MS = 1_000;
+
+function optionsOf(provider: SisProviderRow): { createUsers: boolean; maxDeactivationRatio: number } {
+  const o = provider.options as { createUsers?: boolean; maxDeactivationRatio?: number };
+  return { createUsers: o.createUsers ?? true, maxDeactivationRatio: o.maxDeactivationRatio ?? 0.2 };
+}
+
+/** The BullMQ processor for the sync queue: owns the run row from claim to terminal state. */
+export function createSyncProcessor(deps: SyncProcessorDeps) {
+  const { config, db, redis, logger } = deps;
+  const prefix = config.REDIS_PREFIX;
+
+  return async function processSyncJob(job: Job): Promise<string> {
+    const data = syncJobSchema.parse(job.data);
+    const jobLog = logger.child({ jobId: job.id, attempt: job.attemptsMade + 1, providerId: data.providerId });
+
+    let runId: string;
+    if (data.trigger === "schedule") {
+      const provider = await getLiveProvider(db.db, data.providerId);
+      if (!provider || !provider.enabled) {
+        jobLog.info("scheduled sync skipped: provider deleted or disabled");
+        return "skipped";
+      }
+      const run = await createScheduledRun(db.db, provider);
+      if (!run) {
+        jobLog.info("scheduled sync skipped: the provider already has a live run");
+        return "skipped";
+      }
+      runId = run.id;
+    } else {
+      runId = data.runId;
+    }
+    const log = jobLog.child({ runId });
+
+    if (await isCancelRequested(redis, prefix, runId)) {
+      await endPendingRun(db.db, runId, "CANCELLED", "Cancelled on request before it started");
+      return "cancelled";
+    }
+    const run = await claimRun(db.db, runId, workerId);
+    if (!run) {
+      log.info("run already ended; nothing to do");
+      return "ended";
+    }
+    const owned = { id: run.id, providerId: run.providerId, attempt: run.attempt };
+    const log2 = log.child({ tenantId: run.tenantId });
+    log2.info("sync started", { dryRun: run.dryRun, isManual: run.isManual });
+
+    const provider = await getLiveProvider(db.db, run.providerId);
+    if (!provider) {
+      await finishRun(db.db, owned, { status: "FAILURE", stats: null, errorMessage: "Provider was deleted" });
+      return "failed";
+    }
+
+    const controller = new AbortController();
+    const unwatch = deps.watcher.watch(run.id, controller);
+    const onShutdown = () => controller.abort("shutdown");
+    deps.shutdownSignal.addEventListener("abort", onShutdown);
+    if (deps.shutdownSignal.aborted) onShutdown();
+
+    let phase: SyncPhase = "extract";
+    let progress: RunProgress = {};
+    let dirty = false;
+    const beat = async () => {
+      const wasDirty = dirty;
+      dirty = false;
+      await heartbeat(db.db, run.id, run.attempt, wasDirty ? progress : undefined).catch((e) => log2.warn("heartbeat failed", { err: e }));
+    };
+    const interval = Math.min(PROGRESS_FLUSH_MS, Math.max(250, config.SYNC_LOCK_TIMEOUT / 3));
+    const timer = setInterval(() => void beat(), interval);
+
+    let outcome: SyncOutcome;
+    try {
+      const connector = deps.createConnector(provider.providerType, deps.cipher.decrypt(provider.configEncrypted, provider.id), {
+        providerId: provider.id,
+        logger: log2,
+        redis,
+        redisPrefix: prefix,
+        allowPrivateHosts: config.SIS_ALLOW_PRIVATE_HOSTS,
+        requireHttps: config.NODE_ENV === "production",
+      });
+      outcome = await executeSync({
+        db: db.db,
+        pool: db.pool,
+        run: { id: run.id, providerId: run.providerId, tenantId: run.tenantId, dryRun: run.dryRun, force: run.force, mode: run.mode === "incremental" ? "incremental" : "full" },
+        provider: { id: provider.id, tenantId: provider.tenantId, providerType: provider.providerType, options: optionsOf(provider), syncCursor: provider.syncCursor },
+        connector,
+        signal: controller.signal,
+        logger: log2,
+        setPhase: async (p) => {
+          phase = p;
+          await heartbeat(db.db, run.id, run.attempt, progress, p);
+        },
+        reportProgress: (p) => {
+          progress = { ...progress, ...p };
+          dirty = true;
+        },
+      });
+    } catch (e) {
+      const message = e instanceof ConnectorError ? e.message : `Sync failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`;
+      if (!(e instanceof ConnectorError)) log2.error("sync crashed", { err: e, phase });
+      outcome = { status: controller.signal.aborted && controller.signal.reason === "cancelled" ? "CANCELLED" : "FAILURE", stats: null as never, errorMessage: message };
+    } finally {
+      clearInterval(timer);
+      unwatch();
+      deps.shutdownSignal.removeEventListener("abort", onShutdown);
+    }
+
+    if (controller.signal.reason === "shutdown") {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (!lastAttempt && (await handBackRun(db.db, owned))) {
+        log2.warn("sync handed back on shutdown; it will be retried from the start");
+        throw new Error("Handed back on worker shutdown");
+      }
+      outcome = { ...outcome, status: "FAILURE", errorMessage: "The worker shut down during the sync and the retry limit was reached; nothing was deactivated" };
+    }
+    if (outcome.status === "CANCELLED") outcome.errorMessage ??= "Cancelled on request";
+
+    const written = await finishRun(db.db, owned, {
+      status: outcome.status,
+      stats: outcome.stats ?? null,
+      errorMessage: outcome.errorMessage,
+      progress,
+      nextCursor: outcome.nextCursor,
+      fullSync: run.mode !== "incremental",
+    });
+    await clearCancel(redis, prefix, run.id).catch(() => undefined);
+    log2.info("sync finished", { status: outcome.status, stats: outcome.stats, written });
+    if (!written) throw new UnrecoverableError("Run was taken over or ended elsewhere");
+    return outcome.status;
+  };
+}
