@@ -1,2 +1,5 @@
 export * from "./canonical";
 export * from "./connector";
+export * from "./normalize";
+export * from "./prepare-record";
+export * from "./run-stats";

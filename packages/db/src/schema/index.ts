@@ -1,2 +1,4 @@
 export * from "./providers";
 export * from "./runs";
+export * from "./roster";
+export * from "./staging";
