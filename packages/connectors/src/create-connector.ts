@@ -1,7 +1,8 @@
 import type { SisConnector } from "@sis-sync/roster";
 import { ConnectorError } from "@sis-sync/roster";
 import type { ConnectorDeps } from "./connector-deps";
-import { providerConfigSchemas, type ProviderType } from "./provider-config";
+import { providerConfigSchemas, type ProviderConfigByType, type ProviderType } from "./provider-config";
+import { createOneRosterCsvConnector } from "./oneroster-csv";
 
 /**
  * Builds the connector for a provider from its (decrypted) config. The config is re-validated
@@ -14,6 +15,8 @@ export function createConnector(providerType: ProviderType, rawConfig: unknown, 
   }
   switch (providerType) {
     // Each connector folder registers its factory here.
+    case "ONEROSTER_CSV":
+      return createOneRosterCsvConnector(parsed.data as ProviderConfigByType["ONEROSTER_CSV"], deps);
     default:
       throw new ConnectorError("CONFIG", `Connector for ${providerType} is not available`);
   }
