@@ -183,3 +183,60 @@ export function filterIndexes<T extends { id: string }>(set: RecordSet<T>, keep:
   }
   return Int32Array.from(out);
 }
+
+/** A subset of a set, by position list (a school's classes, a class's students…). */
+export class IndexView<T extends { id: string }> implements RecordSet<T> {
+  constructor(
+    private readonly source: RecordSet<T>,
+    private readonly indexes: Int32Array,
+  ) {}
+
+  get count(): number {
+    return this.indexes.length;
+  }
+
+  at(index: number): T {
+    if (!Number.isInteger(index) || index < 0 || index >= this.indexes.length) throw new RangeError(`index ${index} out of range`);
+    return this.source.at(this.indexes[index]);
+  }
+
+  indexOf(id: string): number {
+    const sourceIndex = this.source.indexOf(id);
+    if (sourceIndex < 0) return -1;
+    // Positions are ascending: binary search.
+    let lo = 0;
+    let hi = this.indexes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.indexes[mid] < sourceIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.indexes[lo] === sourceIndex ? lo : -1;
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    for (const i of this.indexes) yield this.source.at(i);
+  }
+}
+
+/**
+ * Memoised subsets per district: nested routes (`/schools/{id}/users`) page through the same
+ * subset many times; the scan runs once per (district, key).
+ */
+export class ViewCache {
+  private readonly byOwner = new WeakMap<object, Map<string, Int32Array>>();
+
+  view<T extends { id: string }>(owner: object, key: string, set: RecordSet<T>, keep: (record: T) => boolean): IndexView<T> {
+    let views = this.byOwner.get(owner);
+    if (!views) {
+      views = new Map();
+      this.byOwner.set(owner, views);
+    }
+    let indexes = views.get(key);
+    if (!indexes) {
+      indexes = filterIndexes(set, keep);
+      views.set(key, indexes);
+    }
+    return new IndexView(set, indexes);
+  }
+}
