@@ -15,6 +15,8 @@ export interface CleverPagingOptions {
   baseUrl: string;
   limit: number;
   signal: AbortSignal;
+  /** Counts pages and throws past a cap (`SisHttpClient.pageGuard`): a last defence against endless paging. */
+  guard?: { next(): number };
 }
 
 export function cleverApiUrl(baseUrl: string, path: string): string {
@@ -74,6 +76,7 @@ export async function* cleverPages<T extends { id: string }>(
   let total = 0;
   for (;;) {
     throwIfCancelled(options.signal);
+    options.guard?.next();
     const query: Record<string, string | number> = { limit };
     if (cursor) query.starting_after = cursor;
     const { body } = await getJson(url, { signal: options.signal, query });
