@@ -3,6 +3,7 @@ import { ConnectorError } from "@sis-sync/roster";
 import type { ConnectorDeps } from "./connector-deps";
 import { providerConfigSchemas, type ProviderConfigByType, type ProviderType } from "./provider-config";
 import { createOneRosterCsvConnector } from "./oneroster-csv";
+import { createCleverConnector } from "./clever";
 
 /**
  * Builds the connector for a provider from its (decrypted) config. The config is re-validated
@@ -15,6 +16,8 @@ export function createConnector(providerType: ProviderType, rawConfig: unknown, 
   }
   switch (providerType) {
     // Each connector folder registers its factory here.
+    case "CLEVER":
+      return createCleverConnector(parsed.data as ProviderConfigByType["CLEVER"], deps);
     case "ONEROSTER_CSV":
       return createOneRosterCsvConnector(parsed.data as ProviderConfigByType["ONEROSTER_CSV"], deps);
     default:
