@@ -67,8 +67,9 @@ function toZipError(err: Error, displayName: string): ConnectorError {
 }
 
 /**
- * Counts the bytes actually inflated (headers can lie) and stops the stream as soon as an
- * entry passes the ratio limit or the export passes the total limit.
+ * Counts the bytes actually inflated and stops the stream as soon as an entry passes the ratio
+ * limit or the export passes the total limit. yauzl's validateEntrySizes already stops an entry
+ * that inflates past its declared size; this guard does not depend on that check or on headers.
  */
 class InflateGuard extends Transform {
   private bytes = 0;
@@ -153,7 +154,13 @@ export async function openZipSource(zipPath: string, displayName: string, limits
         );
         const guard = new InflateGuard(entry, limits, total, displayName);
         // Errors from inflating (truncated data, size mismatch) surface on the guard, as BAD_FILE.
-        raw.on("error", (err) => guard.destroy(toZipError(err, displayName)));
+        raw.on("error", (err) =>
+          guard.destroy(
+            /^too many bytes/.test(err.message)
+              ? zipBomb(displayName, entry.fileName, `inflates to more bytes than its header declares (${entry.uncompressedSize})`)
+              : toZipError(err, displayName),
+          ),
+        );
         guard.on("close", () => raw.destroy());
         return raw.pipe(guard);
       },
