@@ -1,7 +1,156 @@
-import { emptyStats, type SyncOutcome, type SyncRunContext } from "./sync-pipeline";
+import {
+  ConnectorError,
+  ENTITY_KINDS,
+  deactivationGuardMessage,
+  emptyRosterStats,
+  finishedStatus,
+  type EntityKind,
+  type ExtractBatch,
+  type ExtractResult,
+  type RosterStats,
+} from "@sis-sync/roster";
+import type { PoolClient } from "pg";
+import { loadRoster } from "./load-roster";
+import { STAGING_TABLES, StagingWriter } from "./staging-writer";
+import type { SyncOutcome, SyncRunContext } from "./sync-pipeline";
+import { validateStaging } from "./validate-staging";
 
-/** extract → stage → load for one run (filled in by the sync-engine issue). */
+class SyncCancelled extends Error {
+  constructor() {
+    super("Cancelled on request");
+  }
+}
+
+/** Any constant: namespaces the per-tenant roster lock among the service's advisory locks. */
+const ROSTER_LOCK_NAMESPACE = 0x5150_0004;
+const CANCELLED: Pick<SyncOutcome, "status" | "errorMessage"> = { status: "CANCELLED", errorMessage: "Cancelled on request" };
+
+function statsWithErrors(counts: Partial<Record<EntityKind, number>>): RosterStats {
+  const stats = emptyRosterStats();
+  for (const k of ENTITY_KINDS) stats[k].errors = counts[k] ?? 0;
+  return stats;
+}
+
+/**
+ * extract → stage → load for one run (issue #4). The worker owns the run row; this writes
+ * staging, the run's record errors and the roster, and returns the outcome.
+ *
+ * Consistency: the whole load (creates, updates, soft deletes) is one transaction, so a failure,
+ * a cancel or a killed worker leaves the roster as the previous run left it, and nothing is ever
+ * half-deactivated; a dry run and a tripped mass-removal guard roll it back after computing stats.
+ */
 export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
-  await ctx.setPhase("extract");
-  return { status: "FAILURE", stats: emptyStats(), errorMessage: "Sync engine not implemented yet" };
+  const { run, provider, signal, logger } = ctx;
+  const checkpoint = () => {
+    if (signal.aborted) throw new SyncCancelled();
+  };
+  const client = await ctx.pool.connect();
+  let broken = false;
+  try {
+    // A retried run (worker hand-back) starts again from the beginning.
+    for (const k of ENTITY_KINDS) await client.query(`delete from ${STAGING_TABLES[k]} where run_id = $1`, [run.id]);
+    await client.query("delete from sis_run_errors where run_id = $1", [run.id]);
+
+    await ctx.setPhase("extract");
+    const extracted = await extractToStaging(ctx, client, checkpoint);
+    if ("status" in extracted) return extracted;
+    const { result, counts } = extracted;
+    const delta = result.isDelta === true || run.mode === "incremental";
+
+    await ctx.setPhase("stage");
+    await client.query("select pg_advisory_lock($1, hashtext($2))", [ROSTER_LOCK_NAMESPACE, run.tenantId]);
+    try {
+      await validateStaging(client, {
+        runId: run.id,
+        providerId: provider.id,
+        tenantId: run.tenantId,
+        createUsers: provider.options.createUsers,
+        delta,
+        checkpoint,
+      });
+      checkpoint();
+
+      await ctx.setPhase("load");
+      await client.query("begin");
+      let committed = false;
+      try {
+        // Big hash joins over staging; the default 4 MB spills to disk at 100 k records.
+        await client.query("set local work_mem = '64MB'");
+        const { stats, overLimit } = await loadRoster(client, {
+          runId: run.id,
+          providerId: provider.id,
+          tenantId: run.tenantId,
+          deactivateAbsent: !delta,
+          maxDeactivationRatio: provider.options.maxDeactivationRatio,
+          force: run.force,
+          checkpoint,
+        });
+        checkpoint();
+        if (overLimit.length > 0) {
+          await client.query("rollback");
+          committed = true;
+          const message = deactivationGuardMessage(overLimit, provider.options.maxDeactivationRatio);
+          logger.warn("mass-removal guard tripped; nothing written", { runId: run.id, overLimit });
+          return { status: "FAILURE", stats: statsWithErrors(Object.fromEntries(ENTITY_KINDS.map((k) => [k, stats[k].errors]))), errorMessage: message };
+        }
+        await client.query(run.dryRun ? "rollback" : "commit");
+        committed = true;
+        await ctx.setPhase("done");
+        logger.info("sync loaded", { runId: run.id, dryRun: run.dryRun, stats, counts });
+        return { status: finishedStatus(stats), stats, errorMessage: null, nextCursor: result.nextCursor };
+      } finally {
+        if (!committed) await client.query("rollback").catch(() => (broken = true));
+      }
+    } finally {
+      await client.query("select pg_advisory_unlock($1, hashtext($2))", [ROSTER_LOCK_NAMESPACE, run.tenantId]).catch(() => (broken = true));
+    }
+  } catch (e) {
+    if (e instanceof SyncCancelled) return { ...CANCELLED, stats: await errorCounts(client, run.id).catch(() => emptyRosterStats()) };
+    if (e instanceof ConnectorError) return { status: "FAILURE", stats: emptyRosterStats(), errorMessage: e.message };
+    broken = true;
+    throw e;
+  } finally {
+    // A connection that failed mid-COPY or mid-transaction is not given back to the pool.
+    client.release(broken ? true : undefined);
+  }
+}
+
+async function errorCounts(client: PoolClient, runId: string): Promise<RosterStats> {
+  const { rows } = await client.query<{ entity_type: string; n: string }>("select entity_type, count(*) as n from sis_run_errors where run_id = $1 group by entity_type", [runId]);
+  const byType: Record<string, EntityKind> = { school: "schools", class: "classes", user: "users", enrollment: "enrollments" };
+  return statsWithErrors(Object.fromEntries(rows.map((r) => [byType[r.entity_type], Number(r.n)])));
+}
+
+type Extracted = { result: ExtractResult; counts: Record<EntityKind, number> } | SyncOutcome;
+
+/** Streams the connector's pages into staging, honouring cancellation between pages. */
+async function extractToStaging(ctx: SyncRunContext, client: PoolClient, checkpoint: () => void): Promise<Extracted> {
+  const { run, signal, logger } = ctx;
+  const stager = new StagingWriter(client, run.id);
+  const pages = ctx.connector.extract({ signal, logger, mode: run.mode, cursor: run.mode === "incremental" ? ctx.provider.syncCursor : null });
+  try {
+    let next: IteratorResult<ExtractBatch, ExtractResult>;
+    for (;;) {
+      checkpoint();
+      next = await pages.next();
+      if (next.done) break;
+      checkpoint();
+      await stager.write(next.value);
+      ctx.reportProgress(stager.counts);
+    }
+    await stager.close();
+    ctx.reportProgress(stager.counts);
+    return { result: next.value ?? { nextCursor: null }, counts: stager.counts };
+  } catch (e) {
+    await stager.abort();
+    await pages.return?.(undefined as never).catch(() => undefined);
+    if (e instanceof SyncCancelled || (signal.aborted && !(e instanceof ConnectorError && e.code !== "CANCELLED"))) {
+      return { ...CANCELLED, stats: emptyRosterStats() };
+    }
+    if (e instanceof ConnectorError) {
+      logger.warn("extract failed", { runId: run.id, code: e.code, message: e.message });
+      return { status: "FAILURE", stats: emptyRosterStats(), errorMessage: e.message };
+    }
+    throw e;
+  }
 }

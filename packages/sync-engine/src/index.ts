@@ -1,3 +1,13 @@
 export * from "./sync-pipeline";
 export { executeSync } from "./execute-sync";
 export { pruneStaging } from "./prune-staging";
+export {
+  listRosterEntities,
+  type RosterListFilter,
+  type RosterSource,
+  type RosterEntityByKind,
+  type RosterSchool,
+  type RosterClass,
+  type RosterUser,
+  type RosterEnrollment,
+} from "./roster-queries";

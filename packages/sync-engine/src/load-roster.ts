@@ -1,0 +1,212 @@
+import { ENTITY_KINDS, emptyRosterStats, overDeactivationLimit, type DeactivationCheck, type EntityKind, type RosterStats } from "@sis-sync/roster";
+import type { PoolClient } from "pg";
+import { STAGING_TABLES } from "./staging-writer";
+import { SOURCE_TABLES } from "./validate-staging";
+
+export const ENTITY_TABLES: Record<EntityKind, string> = {
+  schools: "roster_schools",
+  classes: "roster_classes",
+  users: "roster_users",
+  enrollments: "roster_enrollments",
+};
+
+interface KindLoad {
+  /** [entity column, expression over staging `r` and the joins] */
+  fields: [string, string][];
+  joins: string;
+  /** Existing user picked by matching (users only). */
+  match: string;
+}
+
+const LOADS: Record<EntityKind, KindLoad> = {
+  schools: {
+    fields: [
+      ["name", "r.name"],
+      ["school_number", "r.school_number"],
+      ["nces_id", "r.nces_id"],
+    ],
+    joins: "",
+    match: "null::uuid",
+  },
+  classes: {
+    fields: [
+      ["school_id", "ps.entity_id"],
+      ["title", "r.title"],
+      ["class_code", "r.class_code"],
+      ["subject", "r.subject"],
+      ["period", "r.period"],
+      ["term_external_id", "r.term_external_id"],
+      ["term_name", "r.term_name"],
+      ["term_start_date", "r.term_start_date"],
+      ["term_end_date", "r.term_end_date"],
+      ["course_external_id", "r.course_external_id"],
+      ["course_title", "r.course_title"],
+    ],
+    joins: "join roster_school_sources ps on ps.provider_id = $2 and ps.external_id = r.school_external_id",
+    match: "null::uuid",
+  },
+  users: {
+    fields: [
+      ["role", "r.role"],
+      ["given_name", "r.given_name"],
+      ["family_name", "r.family_name"],
+      ["email", "r.email"],
+      ["email_key", "r.email_key"],
+      ["username", "r.username"],
+      ["student_number", "r.student_number"],
+      ["grades", "coalesce(r.grades, '{}')"],
+    ],
+    joins: "",
+    match: "r.match_user_id",
+  },
+  enrollments: {
+    fields: [
+      ["class_id", "pc.entity_id"],
+      ["user_id", "pu.entity_id"],
+      ["role", "r.role"],
+      ["primary", "coalesce(r.primary, false)"],
+      ["begin_date", "r.begin_date"],
+      ["end_date", "r.end_date"],
+    ],
+    joins:
+      "join roster_class_sources pc on pc.provider_id = $2 and pc.external_id = r.class_external_id " +
+      "join roster_user_sources pu on pu.provider_id = $2 and pu.external_id = r.user_external_id",
+    match: "null::uuid",
+  },
+};
+
+export interface LoadParams {
+  runId: string;
+  providerId: string;
+  tenantId: string;
+  /** Deactivate by absence (a complete full export) or only records marked deleted (a delta). */
+  deactivateAbsent: boolean;
+  maxDeactivationRatio: number;
+  force: boolean;
+  checkpoint(): void;
+}
+
+export interface LoadResult {
+  stats: RosterStats;
+  /** Kinds over the mass-removal guard; when non-empty the caller must roll back. */
+  overLimit: DeactivationCheck[];
+}
+
+const q = (c: string) => `"${c}"`;
+
+/**
+ * The set-based load of one run, inside the caller's transaction: per kind, a temp table of the
+ * staged records that differ from what the provider last sent (new, changed, re-appearing), then
+ * one INSERT for new entities, one UPDATE … FROM for changed ones and one upsert of source links.
+ * A no-change re-sync therefore writes nothing. Deactivation runs last, after every kind is in.
+ */
+export async function loadRoster(client: PoolClient, p: LoadParams): Promise<LoadResult> {
+  const stats = emptyRosterStats();
+
+  const counts = await client.query<{ kind: EntityKind; valid: string; errors: string; active: string }>(
+    ENTITY_KINDS.map(
+      (k) =>
+        `select '${k}' as kind,
+                (select count(*) from ${STAGING_TABLES[k]} where run_id = $1 and error is null and not deleted) as valid,
+                (select count(*) from ${STAGING_TABLES[k]} where run_id = $1 and error is not null) as errors,
+                (select count(*) from ${SOURCE_TABLES[k]} where provider_id = $2 and status = 'active') as active`,
+    ).join(" union all "),
+    [p.runId, p.providerId],
+  );
+  const valid = {} as Record<EntityKind, number>;
+  const activeBefore = {} as Record<EntityKind, number>;
+  for (const row of counts.rows) {
+    valid[row.kind] = Number(row.valid);
+    activeBefore[row.kind] = Number(row.active);
+    stats[row.kind].errors = Number(row.errors);
+  }
+
+  for (const kind of ENTITY_KINDS) {
+    p.checkpoint();
+    const spec = LOADS[kind];
+    const entity = ENTITY_TABLES[kind];
+    const sources = SOURCE_TABLES[kind];
+    const w = `w_${kind}`;
+    const cols = spec.fields.map(([c]) => q(c));
+    await client.query(
+      `create temp table ${w} on commit drop as
+       select r.external_id, r.content_hash,
+              coalesce(s.entity_id, ${spec.match}, gen_random_uuid()) as entity_id,
+              (s.entity_id is null and ${spec.match} is null) as new_entity,
+              ${spec.fields.map(([c, expr]) => `${expr} as ${q(c)}`).join(", ")}
+         from ${STAGING_TABLES[kind]} r
+         ${spec.joins}
+         left join ${sources} s on s.provider_id = $2 and s.external_id = r.external_id
+         left join ${entity} e on e.id = s.entity_id
+        where r.run_id = $1 and r.error is null and not r.deleted
+          and (s.entity_id is null or s.status <> 'active' or s.content_hash <> r.content_hash or e.status <> 'active')`,
+      [p.runId, p.providerId],
+    );
+    await client.query(`analyze ${w}`);
+    const created = await client.query(
+      `insert into ${entity} (id, tenant_id, status, ${cols.join(", ")}, content_hash)
+       select entity_id, $1, 'active', ${cols.join(", ")}, content_hash from ${w} where new_entity`,
+      [p.tenantId],
+    );
+    const updated = await client.query(
+      `update ${entity} e set ${cols.map((c) => `${c} = w.${c}`).join(", ")}, content_hash = w.content_hash, status = 'active', updated_at = now()
+         from ${w} w
+        where not w.new_entity and e.id = w.entity_id and (e.content_hash <> w.content_hash or e.status <> 'active')`,
+    );
+    await client.query(
+      `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash)
+       select $1, external_id, $2, entity_id, 'active', content_hash from ${w}
+       on conflict (provider_id, external_id)
+       do update set status = 'active', content_hash = excluded.content_hash, updated_at = now()`,
+      [p.providerId, p.tenantId],
+    );
+    stats[kind].created = created.rowCount ?? 0;
+    stats[kind].updated = updated.rowCount ?? 0;
+    stats[kind].unchanged = Math.max(0, valid[kind] - stats[kind].created - stats[kind].updated);
+  }
+
+  // Soft deletes (seed "Soft Deletes"): this provider's links that the export no longer holds go
+  // inactive; an entity goes inactive only when no active link of any provider remains.
+  const absent = p.deactivateAbsent
+    ? `not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`
+    : `exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and r.deleted)
+       and not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`;
+  for (const kind of ENTITY_KINDS) {
+    p.checkpoint();
+    const gone = `gone_${kind}`;
+    await client.query(`create temp table ${gone} (id uuid primary key) on commit drop`);
+    await client.query(`create temp table deact_${kind} (id uuid primary key) on commit drop`);
+    await client.query(
+      `with g as (
+         update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
+          where s.provider_id = $2 and s.status = 'active' and ${absent.replaceAll("%STAGING%", STAGING_TABLES[kind])}
+          returning s.entity_id)
+       insert into ${gone} select distinct entity_id from g`,
+      [p.runId, p.providerId],
+    );
+    await client.query(
+      `with d as (
+         update ${ENTITY_TABLES[kind]} e set status = 'inactive', updated_at = now()
+          where e.id in (select id from ${gone}) and e.status = 'active'
+            and not exists (select 1 from ${SOURCE_TABLES[kind]} s where s.entity_id = e.id and s.status = 'active')
+          returning e.id)
+       insert into deact_${kind} select id from d`,
+    );
+  }
+  // Enrollments of deactivated users and classes go inactive too.
+  p.checkpoint();
+  await client.query(
+    `with d as (
+       update roster_enrollments e set status = 'inactive', updated_at = now()
+        where e.status = 'active'
+          and (e.user_id in (select id from deact_users) or e.class_id in (select id from deact_classes))
+        returning e.id)
+     insert into deact_enrollments select id from d on conflict do nothing`,
+  );
+  const deact = await client.query<{ kind: EntityKind; n: string }>(ENTITY_KINDS.map((k) => `select '${k}' as kind, count(*) as n from deact_${k}`).join(" union all "));
+  for (const row of deact.rows) stats[row.kind].deactivated = Number(row.n);
+
+  const checks = ENTITY_KINDS.map((kind) => ({ kind, activeBefore: activeBefore[kind], deactivating: stats[kind].deactivated }));
+  const overLimit = p.force ? [] : overDeactivationLimit(checks, p.maxDeactivationRatio);
+  return { stats, overLimit };
+}

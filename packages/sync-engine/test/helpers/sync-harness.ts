@@ -1,0 +1,70 @@
+import { sisProviders, sisSyncRuns, type RunStats } from "@sis-sync/db";
+import type { TestDatabase } from "@sis-sync/db/testing";
+import { createLogger } from "@sis-sync/logger";
+import type { SisConnector } from "@sis-sync/roster";
+import { executeSync, type SyncOutcome, type SyncRunContext } from "../../src";
+
+const logger = createLogger({ service: "sync-engine-test", level: "error" });
+
+export interface TestProvider {
+  id: string;
+  tenantId: string;
+  options: { createUsers: boolean; maxDeactivationRatio: number };
+}
+
+export async function createProvider(tdb: TestDatabase, tenantId: string, options: Partial<TestProvider["options"]> = {}): Promise<TestProvider> {
+  const [row] = await tdb.db
+    .insert(sisProviders)
+    .values({ tenantId, providerType: "ONEROSTER_API", name: `p-${Math.random().toString(36).slice(2, 8)}`, configEncrypted: "v1.test", options })
+    .returning();
+  return { id: row.id, tenantId, options: { createUsers: true, maxDeactivationRatio: 0.2, ...options } };
+}
+
+export interface RunOptions {
+  dryRun?: boolean;
+  force?: boolean;
+  signal?: AbortSignal;
+  mode?: "full" | "incremental";
+}
+
+export interface RunResult extends SyncOutcome {
+  runId: string;
+  phases: string[];
+  progress: Record<string, number>;
+}
+
+/** Plays the worker's part: a run row, the context, and the final status written back. */
+export async function runSync(tdb: TestDatabase, provider: TestProvider, connector: SisConnector, opts: RunOptions = {}): Promise<RunResult> {
+  const [run] = await tdb.db
+    .insert(sisSyncRuns)
+    .values({ providerId: provider.id, tenantId: provider.tenantId, status: "IN_PROGRESS", isManual: true, dryRun: opts.dryRun ?? false, force: opts.force ?? false, startedAt: new Date() })
+    .returning();
+  const phases: string[] = [];
+  let progress: Record<string, number> = {};
+  const ctx: SyncRunContext = {
+    db: tdb.db,
+    pool: tdb.pool,
+    run: { id: run.id, providerId: provider.id, tenantId: provider.tenantId, dryRun: opts.dryRun ?? false, force: opts.force ?? false, mode: opts.mode ?? "full" },
+    provider: { id: provider.id, tenantId: provider.tenantId, providerType: "ONEROSTER_API", options: provider.options, syncCursor: null },
+    connector,
+    signal: opts.signal ?? new AbortController().signal,
+    logger,
+    setPhase: async (p) => void phases.push(p),
+    reportProgress: (p) => void (progress = { ...progress, ...p }),
+  };
+  const outcome = await executeSync(ctx);
+  const { eq } = await import("drizzle-orm");
+  await tdb.db
+    .update(sisSyncRuns)
+    .set({ status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage, completedAt: new Date() })
+    .where(eq(sisSyncRuns.id, run.id));
+  return { ...outcome, runId: run.id, phases, progress };
+}
+
+export function kindStats(created = 0, updated = 0, deactivated = 0, unchanged = 0, errors = 0) {
+  return { created, updated, deactivated, unchanged, errors };
+}
+
+export function zeroChange(stats: RunStats, counts: Record<keyof RunStats, number>): RunStats {
+  return Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, kindStats(0, 0, 0, n, 0)])) as RunStats;
+}
