@@ -1,61 +1,41 @@
-import type {
-  CanonicalClass,
-  CanonicalEnrollment,
-  CanonicalSchool,
-  CanonicalUser,
-  RejectedRecord,
-  RosterRole,
+import {
+  normalizeDate,
+  normalizeEmail,
+  normalizeGrade,
+  normalizeName,
+  normalizeText,
+  type CanonicalClass,
+  type CanonicalEnrollment,
+  type CanonicalSchool,
+  type CanonicalUser,
+  type RejectedRecord,
+  type RosterRole,
 } from "@sis-sync/roster";
 import type { CleverCourse, CleverSchool, CleverSection, CleverTerm, CleverUser } from "./clever-types";
 
 /** A mapped record, a record the sync should count as an error, or one it does not sync at all. */
 export type MapOutcome<T> = { record: T } | { rejected: RejectedRecord } | { skipped: string };
 
-/** Clever's GRADE enum (v3.0.yml) → the canonical grade codes (CEDS / OneRoster). */
-const GRADE_CODES: Record<string, string> = {
-  InfantToddler: "IT",
-  Preschool: "PR",
-  PreKindergarten: "PK",
-  TransitionalKindergarten: "TK",
-  Kindergarten: "KG",
-  PostGraduate: "PS",
-  Ungraded: "UG",
-  Other: "Other",
-};
-
 /**
- * Normalises one Clever grade. Numbers become two digits ("1" → "01", "13" → "13"); the
- * enum's words map to their codes; `""`/null mean "no grade". A value outside the enum is
- * kept as sent (trimmed) so nothing is lost silently: Clever validates the field, so this
- * only happens with a newer enum than v3.0's.
+ * Clever's GRADE enum (v3.0.yml: InfantToddler, Preschool, PreKindergarten,
+ * TransitionalKindergarten, Kindergarten, "1".."13", PostGraduate, Ungraded, Other, "") →
+ * CEDS codes through the shared normaliser: "KG", "PK", "01".."13", "TK", "IT", "PR", "PS",
+ * "UG", "Other"; blank → no grade.
  */
 export function normaliseCleverGrade(grade: string | null | undefined): string | null {
-  if (grade == null) return null;
-  const g = grade.trim();
-  if (g === "") return null;
-  if (/^\d{1,2}$/.test(g)) {
-    const n = Number(g);
-    if (n >= 1 && n <= 13) return String(n).padStart(2, "0");
-  }
-  return GRADE_CODES[g] ?? g;
+  return normalizeGrade(grade);
 }
 
 /** Clever dates are `YYYY-MM-DD`, ISO datetimes, or (student `dob`) `M/D/YYYY`: keep the calendar date. */
 export function toIsoDate(value: string | null | undefined): string | null {
-  if (value == null) return null;
-  const v = value.trim();
-  const iso = /^(\d{4}-\d{2}-\d{2})/.exec(v);
-  if (iso) return iso[1];
+  const v = normalizeText(value);
+  if (v === null) return null;
   const us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v);
-  if (us) return `${us[3]}-${us[1].padStart(2, "0")}-${us[2].padStart(2, "0")}`;
-  return null;
+  if (us) return normalizeDate(`${us[3]}-${us[1].padStart(2, "0")}-${us[2].padStart(2, "0")}`);
+  return normalizeDate(v);
 }
 
-function text(value: string | null | undefined): string | null {
-  if (value == null) return null;
-  const t = String(value).trim();
-  return t === "" ? null : t;
-}
+const text = normalizeText;
 
 function missingId(raw: unknown, what: string): MapOutcome<never> | null {
   const id = (raw as { id?: unknown } | null)?.id;
@@ -66,7 +46,7 @@ function missingId(raw: unknown, what: string): MapOutcome<never> | null {
 export function mapCleverSchool(school: CleverSchool): MapOutcome<CanonicalSchool> {
   const bad = missingId(school, "school");
   if (bad) return bad;
-  const name = text(school.name);
+  const name = normalizeName(school.name);
   if (!name) return { rejected: { externalId: school.id, message: "Clever school has no name", raw: school } };
   return {
     record: {
@@ -95,7 +75,7 @@ export function mapCleverSection(section: CleverSection, lookups: CleverLookups)
   const term = termId ? lookups.terms.get(termId) : undefined;
   const course = courseId ? lookups.courses.get(courseId) : undefined;
   // Section names are not unique and may be blank (Clever's sync guidance): fall back to the numbers.
-  const title = text(section.name) ?? text(section.section_number) ?? text(section.sis_id) ?? section.id;
+  const title = normalizeName(section.name) || (text(section.section_number) ?? text(section.sis_id) ?? section.id);
   return {
     record: {
       externalId: section.id,
@@ -173,9 +153,9 @@ export function mapCleverUser(user: CleverUser): MapOutcome<CanonicalUser> {
     record: {
       externalId: user.id,
       role: ROLE_MAP[picked],
-      givenName: text(user.name?.first) ?? "",
-      familyName: text(user.name?.last) ?? "",
-      email: text(user.email),
+      givenName: normalizeName(user.name?.first),
+      familyName: normalizeName(user.name?.last),
+      email: normalizeEmail(user.email),
       username,
       studentNumber: student ? text(student.student_number) : null,
       grades: grade ? [grade] : [],
