@@ -46,6 +46,13 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
   };
   const client = await ctx.pool.connect();
   let broken = false;
+  // A checked-out client emits 'error' when its connection dies (Postgres restart, terminated
+  // backend); unheard, that would crash the worker. The failing query rejects on its own.
+  const onClientError = (e: Error) => {
+    broken = true;
+    logger.warn("database connection lost during sync", { runId: run.id, err: e.message });
+  };
+  client.on("error", onClientError);
   try {
     // A retried run (worker hand-back) starts again from the beginning.
     for (const k of ENTITY_KINDS) await client.query(`delete from ${STAGING_TABLES[k]} where run_id = $1`, [run.id]);
@@ -111,6 +118,7 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     throw e;
   } finally {
     // A connection that failed mid-COPY or mid-transaction is not given back to the pool.
+    client.off("error", onClientError);
     client.release(broken ? true : undefined);
   }
 }

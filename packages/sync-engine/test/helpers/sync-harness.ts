@@ -52,8 +52,14 @@ export async function runSync(tdb: TestDatabase, provider: TestProvider, connect
     setPhase: async (p) => void phases.push(p),
     reportProgress: (p) => void (progress = { ...progress, ...p }),
   };
-  const outcome = await executeSync(ctx);
   const { eq } = await import("drizzle-orm");
+  let outcome: SyncOutcome;
+  try {
+    outcome = await executeSync(ctx);
+  } catch (e) {
+    await tdb.db.update(sisSyncRuns).set({ status: "FAILURE", completedAt: new Date() }).where(eq(sisSyncRuns.id, run.id));
+    throw e;
+  }
   await tdb.db
     .update(sisSyncRuns)
     .set({ status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage, completedAt: new Date() })
@@ -67,4 +73,52 @@ export function kindStats(created = 0, updated = 0, deactivated = 0, unchanged =
 
 export function zeroChange(stats: RunStats, counts: Record<keyof RunStats, number>): RunStats {
   return Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, kindStats(0, 0, 0, n, 0)])) as RunStats;
+}
+
+const ROSTER_TABLES = [
+  "roster_schools",
+  "roster_classes",
+  "roster_users",
+  "roster_enrollments",
+  "roster_school_sources",
+  "roster_class_sources",
+  "roster_user_sources",
+  "roster_enrollment_sources",
+] as const;
+
+/** A fingerprint of every roster row (all columns), to prove a run wrote nothing. */
+export async function rosterSnapshot(tdb: TestDatabase): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of ROSTER_TABLES) {
+    const { rows } = await tdb.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as h from ${t} x`);
+    out[t] = `${rows[0].n}:${rows[0].h}`;
+  }
+  return out;
+}
+
+export async function countRows(tdb: TestDatabase, table: string, where = "true", params: unknown[] = []): Promise<number> {
+  const { rows } = await tdb.pool.query(`select count(*)::int as n from ${table} where ${where}`, params);
+  return rows[0].n;
+}
+
+/** Status counts of each roster kind for a tenant. */
+export async function statusCounts(tdb: TestDatabase, tenantId: string): Promise<Record<string, { active: number; inactive: number }>> {
+  const out: Record<string, { active: number; inactive: number }> = {};
+  for (const [kind, table] of [
+    ["schools", "roster_schools"],
+    ["classes", "roster_classes"],
+    ["users", "roster_users"],
+    ["enrollments", "roster_enrollments"],
+  ]) {
+    out[kind] = {
+      active: await countRows(tdb, table, "tenant_id = $1 and status = 'active'", [tenantId]),
+      inactive: await countRows(tdb, table, "tenant_id = $1 and status = 'inactive'", [tenantId]),
+    };
+  }
+  return out;
+}
+
+/** Stats with `errors: 0` added to the simulator's expected effects. */
+export function withNoErrors(expected: Record<string, { created: number; updated: number; deactivated: number; unchanged: number }>): RunStats {
+  return Object.fromEntries(Object.entries(expected).map(([k, e]) => [k, { ...e, errors: 0 }])) as RunStats;
 }
