@@ -12,6 +12,7 @@ import {
   firstIndexNotBefore,
   type District,
   type RecordSet,
+  type SimClass,
   type SimUser,
 } from "../generator";
 import type { HttpFaults } from "../faults";
@@ -197,19 +198,20 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
     sendJson(res, 200, { data: toJson(set.at(index)), links: [{ rel: "self", uri: `/v3.0/${itemPath}/${id}` }] });
   };
 
-  const usersByRole = (req: Request, res: Response, d: District, within?: (u: SimUser) => boolean, key = "") => {
+  const usersByRole = (req: Request, res: Response, d: District, schoolId?: string) => {
     const role = typeof req.query.role === "string" && req.query.role !== "" ? req.query.role : undefined;
     if (role !== undefined && !USER_ROLES[role]) {
       sendJson(res, 400, { message: `invalid role ${role}` });
       return null;
     }
     const set = role ? USER_ROLES[role](d) : d.users;
-    return within ? views.view(d, `users:${role ?? ""}:${key}`, set, within) : set;
+    return schoolId ? views.grouped(d, `users-by-school:${role ?? ""}`, set, (u) => u.schoolIds, schoolId) : set;
   };
 
   const district = (d: District) => new ArraySet([{ id: d.org.id }]);
   const toDistrict = (d: District) => () => cleverDistrict(d);
-  const sectionsOf = (d: District, key: string, keep: (c: ReturnType<District["classes"]["at"]>) => boolean) => views.view(d, `sections:${key}`, d.classes, keep);
+  const sectionsBy = (d: District, name: string, keysOf: (c: SimClass) => readonly string[], key: string) =>
+    views.grouped(d, `sections-by-${name}`, d.classes, keysOf, key);
 
   api.get("/districts", (req, res) => list(req, res, district(core.district), toDistrict(core.district), "districts"));
   api.get("/districts/:id", (req, res) => one(res, district(core.district), req.params.id, toDistrict(core.district), "districts"));
@@ -230,9 +232,9 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
     }
     switch (req.params.relation) {
       case "sections":
-        return list(req, res, sectionsOf(d, `school:${schoolId}`, (c) => c.schoolId === schoolId), (c) => cleverSection(d, c), "sections");
+        return list(req, res, sectionsBy(d, "school", (c) => [c.schoolId], schoolId), (c) => cleverSection(d, c), "sections");
       case "users": {
-        const set = usersByRole(req, res, d, (u) => u.schoolIds.includes(schoolId), `school:${schoolId}`);
+        const set = usersByRole(req, res, d, schoolId);
         return set && list(req, res, set, (u) => cleverUser(d, u), "users");
       }
       case "terms":
@@ -296,7 +298,7 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
       sendJson(res, 404, { message: "Resource not found" });
       return;
     }
-    const set = sectionsOf(d, `user:${userId}`, (c) => c.teacherIds.includes(userId) || c.studentIds.includes(userId));
+    const set = views.view(d, `sections-of-user:${userId}`, d.classes, (c) => c.teacherIds.includes(userId) || c.studentIds.includes(userId));
     list(req, res, set, (c) => cleverSection(d, c), "sections");
   });
   api.get("/terms", (req, res) => {
@@ -310,7 +312,7 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
   api.get("/terms/:id/sections", (req, res) => {
     const d = core.district;
     const termId = req.params.id;
-    list(req, res, sectionsOf(d, `term:${termId}`, (c) => c.termId === termId), (c) => cleverSection(d, c), "sections");
+    list(req, res, sectionsBy(d, "term", (c) => [c.termId], termId), (c) => cleverSection(d, c), "sections");
   });
   api.get("/courses", (req, res) => {
     const d = core.district;
@@ -323,7 +325,7 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
   api.get("/courses/:id/sections", (req, res) => {
     const d = core.district;
     const courseId = req.params.id;
-    list(req, res, sectionsOf(d, `course:${courseId}`, (c) => c.courseId === courseId), (c) => cleverSection(d, c), "sections");
+    list(req, res, sectionsBy(d, "course", (c) => [c.courseId], courseId), (c) => cleverSection(d, c), "sections");
   });
   api.use((_req, res) => sendJson(res, 404, { message: "Not found" }));
   app.use("/v3.0", api);

@@ -221,22 +221,46 @@ export class IndexView<T extends { id: string }> implements RecordSet<T> {
 
 /**
  * Memoised subsets per district: nested routes (`/schools/{id}/users`) page through the same
- * subset many times; the scan runs once per (district, key).
+ * subset many times; the scan runs once per (district, key). `grouped` builds the subsets of
+ * every school (term, course…) in one pass, so walking all schools costs one scan, not one each.
  */
 export class ViewCache {
-  private readonly byOwner = new WeakMap<object, Map<string, Int32Array>>();
+  private readonly byOwner = new WeakMap<object, Map<string, unknown>>();
+
+  memo<V>(owner: object, key: string, build: () => V): V {
+    let entries = this.byOwner.get(owner);
+    if (!entries) {
+      entries = new Map();
+      this.byOwner.set(owner, entries);
+    }
+    if (!entries.has(key)) entries.set(key, build());
+    return entries.get(key) as V;
+  }
 
   view<T extends { id: string }>(owner: object, key: string, set: RecordSet<T>, keep: (record: T) => boolean): IndexView<T> {
-    let views = this.byOwner.get(owner);
-    if (!views) {
-      views = new Map();
-      this.byOwner.set(owner, views);
-    }
-    let indexes = views.get(key);
-    if (!indexes) {
-      indexes = filterIndexes(set, keep);
-      views.set(key, indexes);
-    }
-    return new IndexView(set, indexes);
+    return new IndexView(set, this.memo(owner, `view:${key}`, () => filterIndexes(set, keep)));
+  }
+
+  grouped<T extends { id: string }>(
+    owner: object,
+    name: string,
+    set: RecordSet<T>,
+    keysOf: (record: T) => readonly string[],
+    key: string,
+  ): IndexView<T> {
+    const groups = this.memo(owner, `group:${name}`, () => {
+      const lists = new Map<string, number[]>();
+      let i = 0;
+      for (const record of set) {
+        for (const k of keysOf(record)) {
+          let list = lists.get(k);
+          if (!list) lists.set(k, (list = []));
+          list.push(i);
+        }
+        i++;
+      }
+      return new Map([...lists].map(([k, list]) => [k, Int32Array.from(list)]));
+    });
+    return new IndexView(set, groups.get(key) ?? new Int32Array(0));
   }
 }
