@@ -54,6 +54,12 @@ describe("readCsv", () => {
     expect(items[1]).toEqual({ row: { line: 3, values: { sourcedId: "u2", givenName: "Bo" } } });
   });
 
+  it("never copies a dropped column into a row", async () => {
+    const out: CsvItem[] = [];
+    for await (const batch of readCsv(streamOf("sourcedId,password,givenName\nu1,hunter2,Ann\n"), { fileName: "users.csv", requiredColumns: [], dropColumns: ["password"] })) out.push(...batch);
+    expect(out).toEqual([{ row: { line: 2, values: { sourcedId: "u1", givenName: "Ann" } } }]);
+  });
+
   it("fails the file naming the missing required column", async () => {
     await expect(readAll(streamOf("sourcedId,givenName\nu1,Ann\n"), ["sourcedId", "role"])).rejects.toThrow(
       new ConnectorError("BAD_FILE", "users.csv is missing required column 'role'"),

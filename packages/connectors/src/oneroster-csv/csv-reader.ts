@@ -24,6 +24,8 @@ export interface ReadCsvOptions {
   /** Columns the header must have; a missing one fails the whole file (nothing is half-read). */
   requiredColumns: readonly string[];
   maxRecordChars?: number;
+  /** Columns never copied into a row (users.csv `password`: it must not reach staging or logs). */
+  dropColumns?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -51,6 +53,7 @@ function parseRecords(records: RawRecord[]): { fields: string[] | null; error?: 
 export async function* readCsv(stream: Readable, options: ReadCsvOptions): AsyncGenerator<CsvItem[], void, void> {
   const { fileName } = options;
   let header: string[] | null = null;
+  let keep: number[] = [];
   try {
     for await (const records of splitCsvRecords(stream, { fileName, maxRecordChars: options.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS, signal: options.signal })) {
       let batch = records;
@@ -61,6 +64,8 @@ export async function* readCsv(stream: Readable, options: ReadCsvOptions): Async
         for (const column of options.requiredColumns) {
           if (!header.includes(column)) throw new ConnectorError("BAD_FILE", `${fileName} is missing required column '${column}'`);
         }
+        const drop = new Set(options.dropColumns ?? []);
+        keep = header.flatMap((h, i) => (drop.has(h) ? [] : [i]));
         batch = batch.slice(1);
         if (batch.length === 0) continue;
       }
@@ -75,7 +80,7 @@ export async function* readCsv(stream: Readable, options: ReadCsvOptions): Async
           items[i] = { error: { line, text, message: `the row has ${fields.length} fields but the header has ${header.length}` } };
         } else {
           const values: Record<string, string> = {};
-          for (let c = 0; c < header.length; c++) values[header[c]] = fields[c];
+          for (const c of keep) values[header[c]] = fields[c];
           items[i] = { row: { line, values } };
         }
       }

@@ -132,7 +132,8 @@ export class OneRosterCsvConnector implements SisConnector {
     const { fileName, required } = ONEROSTER_FILES[key];
     const requiredColumns = mode === "delta" ? [...required, ...DELTA_REQUIRED_COLUMNS] : required;
     const stream = await source.open(fileName);
-    for await (const items of readCsv(stream, { fileName, requiredColumns, maxRecordChars: this.options.maxRecordChars, signal: ctx.signal })) {
+    const dropColumns = key === "users" ? ["password"] : [];
+    for await (const items of readCsv(stream, { fileName, requiredColumns, dropColumns, maxRecordChars: this.options.maxRecordChars, signal: ctx.signal })) {
       yield items.map((item) =>
         "row" in item
           ? { row: item.row }

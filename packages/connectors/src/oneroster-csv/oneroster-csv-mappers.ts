@@ -60,7 +60,7 @@ function readStatus(fileName: string, row: CsvRow, raw: unknown): { deleted: boo
   return reject(fileName, row, `status '${row.values.status}' is not active or tobedeleted`, raw);
 }
 
-/** The row for staging; `password` never leaves the connector (users.csv may carry one). */
+/** The row for staging; `password` never leaves the connector (the reader drops it already; this is the backstop). */
 function rawOf(row: CsvRow): Record<string, string> {
   if (!("password" in row.values)) return row.values;
   const { password: _password, ...rest } = row.values;
