@@ -4,6 +4,7 @@ import type { ConnectorDeps } from "./connector-deps";
 import { providerConfigSchemas, type ProviderConfigByType, type ProviderType } from "./provider-config";
 import { createOneRosterCsvConnector } from "./oneroster-csv";
 import { createCleverConnector } from "./clever";
+import { createOneRosterApiConnector } from "./oneroster-rest";
 
 /**
  * Builds the connector for a provider from its (decrypted) config. The config is re-validated
@@ -20,6 +21,8 @@ export function createConnector(providerType: ProviderType, rawConfig: unknown, 
       return createCleverConnector(parsed.data as ProviderConfigByType["CLEVER"], deps);
     case "ONEROSTER_CSV":
       return createOneRosterCsvConnector(parsed.data as ProviderConfigByType["ONEROSTER_CSV"], deps);
+    case "ONEROSTER_API":
+      return createOneRosterApiConnector(parsed.data as ProviderConfigByType["ONEROSTER_API"], deps);
     default:
       throw new ConnectorError("CONFIG", `Connector for ${providerType} is not available`);
   }

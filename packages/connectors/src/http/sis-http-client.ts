@@ -58,6 +58,18 @@ class RequestState {
 
 type SisRequestConfig = InternalAxiosRequestConfig & { sisState?: RequestState };
 
+/** A ConnectorError from an HTTP answer, with the status so callers can tell "not implemented here" (404) apart. */
+export class SisHttpError extends ConnectorError {
+  constructor(
+    code: ConnectorError["code"],
+    message: string,
+    readonly status: number,
+  ) {
+    super(code, message);
+    this.name = "SisHttpError";
+  }
+}
+
 /** Codes for which a retry cannot help (refused host, bad URL, redirects, oversized body). */
 const NON_RETRYABLE_CODES = new Set(["EHOSTNOTALLOWED", "ENOTFOUND", "ERR_INVALID_URL", "ERR_BAD_OPTION", "ERR_BAD_OPTION_VALUE", "ERR_NOT_SUPPORT", "ERR_FR_TOO_MANY_REDIRECTS", "ERR_BAD_REQUEST", "ERR_BAD_RESPONSE"]);
 
@@ -297,11 +309,12 @@ export class SisHttpClient {
     }
     const detail = serverDetail(res.data);
     const suffix = detail ? ` (${detail})` : "";
-    if (res.status === 401 || res.status === 403) return new ConnectorError("AUTH_FAILED", `Authentication failed: ${res.status} from ${host}${suffix}`);
-    if (res.status === 429) return new ConnectorError("RATE_LIMITED", `Rate limited by ${host}: still 429 after ${attempts} attempts`);
-    if (res.status >= 500) return new ConnectorError("UNREACHABLE", `Could not reach ${host}: ${res.status} ${res.statusText || "server error"} after ${attempts} attempts${suffix}`);
-    if (res.status >= 300 && res.status < 400) return new ConnectorError("BAD_RESPONSE", `${this.options.sourceName} at ${host} answered ${res.status} (redirect) for ${path}; check the base URL`);
-    return new ConnectorError("BAD_RESPONSE", `${this.options.sourceName} at ${host} answered ${res.status} for ${path}${suffix}`);
+    const s = res.status;
+    if (s === 401 || s === 403) return new SisHttpError("AUTH_FAILED", `Authentication failed: ${s} from ${host}${suffix}`, s);
+    if (s === 429) return new SisHttpError("RATE_LIMITED", `Rate limited by ${host}: still 429 after ${attempts} attempts`, s);
+    if (s >= 500) return new SisHttpError("UNREACHABLE", `Could not reach ${host}: ${s} ${res.statusText || "server error"} after ${attempts} attempts${suffix}`, s);
+    if (s >= 300 && s < 400) return new SisHttpError("BAD_RESPONSE", `${this.options.sourceName} at ${host} answered ${s} (redirect) for ${path}; check the base URL`, s);
+    return new SisHttpError("BAD_RESPONSE", `${this.options.sourceName} at ${host} answered ${s} for ${path}${suffix}`, s);
   }
 
   private parseJson<T>(res: AxiosResponse<string>, url: string): T {
