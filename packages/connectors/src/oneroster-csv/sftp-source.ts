@@ -29,10 +29,18 @@ export interface SftpOpenOptions {
 /** What `remotePath` turned out to be (api.md: a CSV folder, a folder of zips, or one zip). */
 export type RemoteExport = { kind: "folder"; path: string; files: string[] } | { kind: "zip"; path: string; size: number; candidates: number };
 
+/** ssh2-sftp-client's end() is a no-op until the sftp channel exists; the ssh2 client underneath can always be ended. */
+function endSocket(client: SftpClient): void {
+  (client as unknown as { client?: { end(): void } }).client?.end();
+}
+
 export class SftpConnection {
+  private ended = false;
   private constructor(
     readonly client: SftpClient,
     readonly url: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly onAbort: () => void,
   ) {}
 
   /**
@@ -55,7 +63,8 @@ export class SftpConnection {
     }
     let seenFingerprint: string | null = null;
     const client = new SftpClient("oneroster-csv");
-    const onAbort = () => void client.end().catch(() => undefined);
+    // Cancelling drops the connection, which fails whatever transfer is in flight.
+    const onAbort = () => endSocket(client);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       if (options.signal?.aborted) throw new ConnectorError("CANCELLED", "The sync was cancelled");
@@ -73,8 +82,8 @@ export class SftpConnection {
         },
       });
     } catch (err) {
-      // ssh2-sftp-client's end() is a no-op before the sftp channel exists: close the socket directly.
-      (client as unknown as { client?: { end(): void } }).client?.end();
+      options.signal?.removeEventListener("abort", onAbort);
+      endSocket(client);
       if (seenFingerprint && sftp.hostKeySha256 && seenFingerprint !== sftp.hostKeySha256) {
         throw new ConnectorError(
           "HOST_KEY_MISMATCH",
@@ -83,17 +92,18 @@ export class SftpConnection {
       }
       if (options.signal?.aborted) throw new ConnectorError("CANCELLED", "The sync was cancelled");
       throw connectError(err, url, sftp.username);
-    } finally {
-      options.signal?.removeEventListener("abort", onAbort);
     }
     if (!sftp.hostKeySha256) {
       options.logger.info("SFTP host key is not pinned; pin this fingerprint as sftp.hostKeySha256", { host: sftp.host, hostKeySha256: seenFingerprint });
     }
-    return new SftpConnection(client, url);
+    return new SftpConnection(client, url, options.signal, onAbort);
   }
 
   async end(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+    if (this.ended) return;
+    this.ended = true;
+    this.signal?.removeEventListener("abort", this.onAbort);
+    await this.client.end().catch(() => endSocket(this.client));
   }
 
   /** Decides what `remotePath` is; a folder of zips picks the newest by modification time. */
