@@ -161,7 +161,7 @@ describe("OneRosterCsvConnector.extract", () => {
     expect(JSON.stringify(users)).not.toContain("secret1");
     expect(users.rejected).toEqual([
       { externalId: "u3", message: "users.csv line 4: role 'wizard' is not a OneRoster 1.1 role", raw: expect.objectContaining({ sourcedId: "u3" }) },
-      { externalId: null, message: "users.csv line 5: the row has 7 fields but the header has 18", raw: { line: "u4,,,true,s1,student,di" } },
+      { externalId: "u4", message: "users.csv line 5: the row has 7 fields but the header has 18", raw: { line: "u4,,,true,s1,student,di" } },
     ]);
 
     expect(enrollments.records).toEqual([
@@ -182,7 +182,7 @@ describe("OneRosterCsvConnector.extract", () => {
       ["schools", ["s1", "s2"], []],
       ["classes", ["k1", "k2"], []],
       ["users", ["u1", "u2"], []],
-      ["users", [], ["u3", null]],
+      ["users", [], ["u3", "u4"]],
       ["users", ["u5"], []],
       ["enrollments", ["e1", "e2"], []],
       ["enrollments", ["e3"], ["e4"]],

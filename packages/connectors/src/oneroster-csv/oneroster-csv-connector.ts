@@ -137,7 +137,7 @@ export class OneRosterCsvConnector implements SisConnector {
       yield items.map((item) =>
         "row" in item
           ? { row: item.row }
-          : { rejected: { externalId: null, message: `${fileName} line ${item.error.line}: ${item.error.message}`, raw: { line: item.error.text } } },
+          : { rejected: { externalId: leadingId(item.error.text), message: `${fileName} line ${item.error.line}: ${item.error.message}`, raw: { line: item.error.text } } },
       );
     }
   }
@@ -191,6 +191,12 @@ export class OneRosterCsvConnector implements SisConnector {
       }
     }
   }
+}
+
+/** The sourcedId of a row that is not valid CSV, when its first field is plain text (so the record error names it). */
+function leadingId(text: string): string | null {
+  const m = /^([^",\r\n]+),/.exec(text);
+  return m ? m[1].trim() || null : null;
 }
 
 /**
