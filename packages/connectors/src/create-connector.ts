@@ -5,6 +5,7 @@ import { providerConfigSchemas, type ProviderConfigByType, type ProviderType } f
 import { createOneRosterCsvConnector } from "./oneroster-csv";
 import { createCleverConnector } from "./clever";
 import { createOneRosterApiConnector } from "./oneroster-rest";
+import { createClassLinkConnector } from "./classlink";
 
 /**
  * Builds the connector for a provider from its (decrypted) config. The config is re-validated
@@ -21,6 +22,8 @@ export function createConnector(providerType: ProviderType, rawConfig: unknown, 
       return createCleverConnector(parsed.data as ProviderConfigByType["CLEVER"], deps);
     case "ONEROSTER_CSV":
       return createOneRosterCsvConnector(parsed.data as ProviderConfigByType["ONEROSTER_CSV"], deps);
+    case "CLASSLINK":
+      return createClassLinkConnector(parsed.data as ProviderConfigByType["CLASSLINK"], deps);
     case "ONEROSTER_API":
       return createOneRosterApiConnector(parsed.data as ProviderConfigByType["ONEROSTER_API"], deps);
     default:

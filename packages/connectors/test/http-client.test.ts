@@ -123,6 +123,33 @@ describe("SisHttpClient", () => {
     expect(srv.requests.map((r) => r.headers.authorization)).toEqual(["Bearer t1", "Bearer t2", "Bearer t3", "Bearer t4"]);
   });
 
+  it("retries a 200 whose body is cut off mid-way", async () => {
+    const srv = await serve((_req, res, n) => {
+      if (n > 1) return json(res, 200, { users: [1, 2, 3] });
+      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+      res.write('{"users":[1,');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const c = track(client());
+    const out = await c.getJson<{ users: number[] }>(`${srv.url}/x`, { signal: new AbortController().signal });
+    await srv.close();
+    expect(out.body.users).toEqual([1, 2, 3]);
+    expect(srv.requests).toHaveLength(2);
+  });
+
+  it("reports a body cut off on every attempt as UNREACHABLE", async () => {
+    const srv = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "1000" });
+      res.write("{");
+      setTimeout(() => res.socket?.destroy(), 10);
+    });
+    const c = track(client({ maxRetries: 1 }));
+    const err = await rejection(c.getJson(`${srv.url}/x`, { signal: new AbortController().signal }));
+    await srv.close();
+    expect(err.code).toBe("UNREACHABLE");
+    expect(err.message).toBe(`Could not reach ${new URL(srv.url).host}: connection dropped mid-response (after 2 attempts)`);
+  });
+
   it("honours Retry-After on 429, capped by maxRetryWaitMs", async () => {
     const srv = await serve((_req, res, n) => (n === 1 ? json(res, 429, {}, { "retry-after": "1" }) : n === 2 ? json(res, 429, {}, { "retry-after": "3600" }) : json(res, 200, { ok: 1 })));
     const c = track(client({ maxRetryWaitMs: 300 }));

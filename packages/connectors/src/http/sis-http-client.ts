@@ -71,7 +71,15 @@ export class SisHttpError extends ConnectorError {
 }
 
 /** Codes for which a retry cannot help (refused host, bad URL, redirects, oversized body). */
-const NON_RETRYABLE_CODES = new Set(["EHOSTNOTALLOWED", "ENOTFOUND", "ERR_INVALID_URL", "ERR_BAD_OPTION", "ERR_BAD_OPTION_VALUE", "ERR_NOT_SUPPORT", "ERR_FR_TOO_MANY_REDIRECTS", "ERR_BAD_REQUEST", "ERR_BAD_RESPONSE"]);
+const NON_RETRYABLE_CODES = new Set(["EHOSTNOTALLOWED", "ENOTFOUND", "ERR_INVALID_URL", "ERR_BAD_OPTION", "ERR_BAD_OPTION_VALUE", "ERR_NOT_SUPPORT", "ERR_FR_TOO_MANY_REDIRECTS", "ERR_BAD_REQUEST"]);
+
+/** An answer with an error status; a 2xx that failed was cut off mid-body (a transport failure). */
+function errorStatus(error: AxiosError): number | null {
+  const s = error.response?.status;
+  return s !== undefined && (s < 200 || s >= 300) ? s : null;
+}
+
+const isOversized = (error: AxiosError) => /maxContentLength/.test(error.message);
 
 /**
  * The one HTTP client for SIS APIs (OneRoster REST, ClassLink, Clever): timeouts per attempt,
@@ -153,8 +161,8 @@ export class SisHttpClient {
           host,
           path,
           retry: retryCount,
-          status: error.response?.status,
-          reason: error.response ? undefined : this.networkReason(error, state),
+          status: errorStatus(error) ?? undefined,
+          reason: errorStatus(error) !== null ? undefined : this.networkReason(error, state),
         });
       },
     });
@@ -251,10 +259,9 @@ export class SisHttpClient {
   private isRetryable(error: AxiosError): boolean {
     const state = (error.config as SisRequestConfig | undefined)?.sisState;
     if (!state || state.userSignal?.aborted) return false;
-    if (error.response) {
-      const s = error.response.status;
-      return s === 429 || (s >= 500 && s <= 599 && s !== 501);
-    }
+    const s = errorStatus(error);
+    if (s !== null) return s === 429 || (s >= 500 && s <= 599 && s !== 501);
+    if (isOversized(error)) return false;
     return !NON_RETRYABLE_CODES.has(error.code ?? "");
   }
 
@@ -268,6 +275,7 @@ export class SisHttpClient {
   private networkReason(error: unknown, state: RequestState | undefined): string {
     if (state?.attemptSignal?.aborted && !state.userSignal?.aborted) return `no response within ${Math.round(this.timeoutMs / 100) / 10}s`;
     const code = (error as { code?: string }).code;
+    if ((error as AxiosError).response) return "connection dropped mid-response";
     switch (code) {
       case "ECONNREFUSED":
         return "connection refused";
@@ -298,8 +306,9 @@ export class SisHttpClient {
     if (!(e instanceof AxiosError)) return new ConnectorError("UNREACHABLE", `Could not reach ${host}: ${redactString(String((e as Error)?.message ?? e))}`, { cause: e });
     const state = (e.config as SisRequestConfig | undefined)?.sisState;
     const attempts = state?.attempt ?? 1;
-    const res = e.response;
+    const res = errorStatus(e) === null ? undefined : e.response;
     if (!res) {
+      if (isOversized(e)) return new ConnectorError("BAD_RESPONSE", `${this.options.sourceName} at ${host} sent a response larger than we accept for ${path}`);
       const inner = e.cause as unknown;
       if (e.code === "EHOSTNOTALLOWED" || inner instanceof ConnectorError) {
         return inner instanceof ConnectorError ? inner : new ConnectorError("HOST_NOT_ALLOWED", `Refusing to connect to ${host}`);
@@ -387,5 +396,8 @@ function serverDetail(data: unknown): string | null {
     return null;
   };
   const found = pick(parsed);
-  return found ? redactString(found).slice(0, 200) : null;
+  if (!found) return null;
+  // "OAuth 1.0a: invalid signature" names a protocol, not a credential: keep it readable.
+  const guarded = found.replace(/\bOAuth (1\.0a?|2\.0)\b/gi, "OAuth\u0000$1");
+  return redactString(guarded).replace(/OAuth\u0000/g, "OAuth ").slice(0, 200);
 }

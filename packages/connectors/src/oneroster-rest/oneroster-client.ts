@@ -43,9 +43,9 @@ export interface ListOptions {
  * Reads OneRoster 1.1 collections page by page with `limit`/`offset`.
  * Termination is belt and braces (research §3.2, §5): stop on an empty page; when the server sends
  * `X-Total-Count`, read until that many positions are covered; else follow `Link: rel="next"`
- * when sent; else stop at the first page shorter than `limit`. The offset advances by what the
- * page actually held, so a server that caps `limit` below ours is still read to the end when it
- * tells us the total. Duplicates across pages (unstable ordering) are dropped by sourcedId.
+ * when sent; else stop at the first page shorter than `limit`. The offset advances by `limit`, or by
+ * what the page held when the server capped it below ours (read to the end when it tells us
+ * the total). Duplicates across pages (unstable ordering) are dropped by sourcedId.
  */
 export class OneRosterClient {
   constructor(
@@ -110,7 +110,9 @@ export class OneRosterClient {
       if (n === 0) break;
       const totalCount = parseTotal(res.headers["x-total-count"]);
       const next = nextLink(res.headers.link);
-      const covered = offset + n;
+      // Advance by what was asked for, or by less when the server capped the page; a page longer
+      // than asked (a record repeated from the page before) must not push the offset past records.
+      const covered = offset + Math.min(n, limit);
       if (totalCount !== null) {
         if (covered >= totalCount) break;
       } else if (next) {

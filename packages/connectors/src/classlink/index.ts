@@ -1,0 +1,1 @@
+export { createClassLinkConnector, classLinkRoot, CLASSLINK_PROXY_ORIGIN } from "./create-classlink-connector";
