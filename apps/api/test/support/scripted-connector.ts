@@ -12,11 +12,15 @@ export function scriptedConnector({ pages = 3, pageDelayMs = 0, failWith }: { pa
       yield { kind: "schools", records: [school] };
       for (let p = 0; p < pages; p++) {
         await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(resolve, pageDelayMs);
-          ctx.signal.addEventListener("abort", () => {
+          const onAbort = () => {
             clearTimeout(t);
             reject(new ConnectorError("CANCELLED", "Cancelled"));
-          }, { once: true });
+          };
+          const t = setTimeout(() => {
+            ctx.signal.removeEventListener("abort", onAbort);
+            resolve();
+          }, pageDelayMs);
+          ctx.signal.addEventListener("abort", onAbort, { once: true });
         });
         if (failWith) throw new ConnectorError("UNREACHABLE", failWith);
         const users: CanonicalUser[] = [
