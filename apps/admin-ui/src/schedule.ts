@@ -27,7 +27,8 @@ export function describeSchedule(schedule: string | null | undefined, timezone?:
   else if ((m = /^At (.+), only on (\w+)$/.exec(text))) text = `Every ${m[2]} at ${m[1]}`;
   else if ((m = /^At (.+), (\w+ through \w+)$/.exec(text))) text = `${m[2]} at ${m[1]}`;
   else if ((m = /^(.+), every day$/.exec(text))) text = m[1];
-  return `${text} ${timezone || "UTC"}`;
+  const tz = timezone || "UTC";
+  return tz === "UTC" ? `${text} UTC` : `${text} (${tz})`;
 }
 
 export function safeDescribe(schedule: string | null | undefined, timezone?: string | null): string {

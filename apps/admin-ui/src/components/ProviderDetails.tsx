@@ -18,6 +18,7 @@ export function ProviderDetails({ providerId, tab }: { providerId: string; tab: 
   const [provider, setProvider] = useState<Provider | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [lastStatus, setLastStatus] = useState<SyncStatus | null>(null);
+  const [lastSync, setLastSync] = useState<string | null>(null);
   const [previousStats, setPreviousStats] = useState<RunStats | null>(null);
   const [refreshKey, setRefreshKey] = useState(0);
   const [editingCreds, setEditingCreds] = useState(false);
@@ -32,7 +33,13 @@ export function ProviderDetails({ providerId, tab }: { providerId: string; tab: 
     } catch (e) {
       setProblem(e instanceof ApiError && e.status === 404 ? "This integration does not exist or was deleted." : (e as Error).message);
     }
-    api.syncStatus(providerId).then((s) => setLastStatus(s.lastStatus), () => undefined);
+    api.syncStatus(providerId).then(
+      (s) => {
+        setLastStatus(s.lastStatus);
+        setLastSync(s.lastSync);
+      },
+      () => undefined,
+    );
     api
       .listRuns(providerId, 10, 0)
       .then((p) => setPreviousStats(p.data.find((r) => r.stats && !r.dryRun && (r.status === "SUCCESS" || r.status === "PARTIAL"))?.stats ?? null), () => undefined);
@@ -116,7 +123,7 @@ export function ProviderDetails({ providerId, tab }: { providerId: string; tab: 
                 <div>
                   <dt>Last sync</dt>
                   <dd>
-                    {formatDateTime(provider.lastSyncAt)} <span className="muted">{relative(provider.lastSyncAt)}</span>
+                    {formatDateTime(lastSync ?? provider.lastSyncAt)} <span className="muted">{relative(lastSync ?? provider.lastSyncAt)}</span>
                   </dd>
                 </div>
                 <div>

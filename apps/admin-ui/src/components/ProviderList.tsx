@@ -133,7 +133,7 @@ export function ProviderList({ tenantId }: { tenantId: string }) {
                           <span className="muted">—</span>
                         )}
                       </td>
-                      <td>{p.lastSyncAt ? <span title={formatDateTime(p.lastSyncAt)}>{relative(p.lastSyncAt)}</span> : <span className="muted">never</span>}</td>
+                      <td>{(s?.lastSync ?? p.lastSyncAt) ? <span title={formatDateTime(s?.lastSync ?? p.lastSyncAt)}>{relative(s?.lastSync ?? p.lastSyncAt)}</span> : <span className="muted">never</span>}</td>
                       <td>
                         <StatusBadge status={shown} />
                       </td>

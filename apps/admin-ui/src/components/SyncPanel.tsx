@@ -25,6 +25,10 @@ export function expectedCounts(stats: RunStats | null | undefined): Partial<Reco
   return out;
 }
 
+function hasAnyChange(stats: RunStats): boolean {
+  return ENTITY_KINDS.some((k) => Object.values(stats[k] ?? {}).some((n) => n > 0));
+}
+
 /**
  * "Run sync now" with a dry-run option, a live progress view (polls sync/status), Cancel, and the
  * result of the run once it ends.
@@ -125,11 +129,6 @@ export function SyncPanel({ provider, previousStats, onFinished }: { provider: P
     <section className="card sync-panel" aria-labelledby="sync-heading">
       <div className="card-header">
         <h2 id="sync-heading">Sync</h2>
-        {status && !running && (
-          <span className="muted">
-            Last status <StatusBadge status={status.lastStatus} />
-          </span>
-        )}
       </div>
 
       {!running && (
@@ -208,7 +207,7 @@ export function SyncPanel({ provider, previousStats, onFinished }: { provider: P
             {finished.dryRun && <strong> — nothing was written.</strong>}
           </p>
           {finished.errorMessage && <p className="text-error">{finished.errorMessage}</p>}
-          {finished.stats && <StatsTable stats={finished.stats} caption={finished.dryRun ? "What a sync would change" : "Changes"} dryRun={finished.dryRun} />}
+          {finished.stats && (finished.status === "SUCCESS" || finished.status === "PARTIAL" || hasAnyChange(finished.stats)) && <StatsTable stats={finished.stats} caption={finished.dryRun ? "What a sync would change" : "Changes"} dryRun={finished.dryRun} />}
         </div>
       )}
     </section>

@@ -96,7 +96,7 @@ it("adds a Clever provider through the modal, showing the API's validation error
 
   // Step 4: a preset, with its words previewed live.
   await dialog.getByRole("radio", { name: /^Preset/ }).check();
-  await dialog.getByLabel("Preset").selectOption("daily");
+  await dialog.getByRole("combobox", { name: "Preset" }).selectOption("daily");
   await expectText(dialog.getByTestId("schedule-preview"), "Every day at 2:00 AM UTC");
   await dialog.getByRole("button", { name: "Save integration" }).click();
 
