@@ -62,7 +62,12 @@ export class SftpConnection {
       }
     }
     let seenFingerprint: string | null = null;
-    const client = new SftpClient("oneroster-csv");
+    // ssh2-sftp-client's default global listeners print to the console; route them to the run's log.
+    const client = new SftpClient("oneroster-csv", {
+      error: (err: unknown) => options.logger.warn("SFTP connection error", { host: sftp.host, error: (err as Error)?.message }),
+      end: () => options.logger.debug("SFTP connection ended", { host: sftp.host }),
+      close: () => options.logger.debug("SFTP connection closed", { host: sftp.host }),
+    });
     // Cancelling drops the connection, which fails whatever transfer is in flight.
     const onAbort = () => endSocket(client);
     options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -155,6 +160,7 @@ export class SftpConnection {
   private folderSource(folder: string, files: string[]): CsvSource {
     const set = new Set(files);
     const location = `${this.url}${folder}`;
+    const open = new Set<Readable>();
     return {
       location,
       files: () => [...files],
@@ -162,9 +168,20 @@ export class SftpConnection {
       open: async (fileName): Promise<Readable> => {
         if (!set.has(fileName)) throw new ConnectorError("BAD_FILE", `${location} has no ${fileName}`);
         const stream = this.client.createReadStream(posix.join(folder, fileName)) as Readable;
+        // The reader sees errors through its own iteration; this keeps one arriving after the
+        // reader let go (the handle's close racing the connection's end) from being unhandled.
+        stream.on("error", () => undefined);
+        open.add(stream);
+        const forget = () => open.delete(stream);
+        stream.once("close", forget);
+        stream.once("error", () => stream.closed && forget());
         return stream;
       },
-      close: () => this.end(),
+      close: async () => {
+        // Let every remote handle close before the connection goes, or ssh2 fails the pending CLOSE requests.
+        await Promise.all([...open].map((s) => closed(s.destroyed ? s : s.destroy(), STREAM_CLOSE_TIMEOUT_MS)));
+        await this.end();
+      },
     };
   }
 
@@ -175,6 +192,29 @@ export class SftpConnection {
     const data = await this.client.get(path);
     return Buffer.isBuffer(data) ? data.toString("utf8") : String(data);
   }
+}
+
+/** How long a remote file handle may take to close before the connection is dropped anyway. */
+const STREAM_CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * ssh2's ReadStream emits 'close' once its remote handle is closed, but only when destroyed
+ * without an error; destroyed with one (an abandoned `for await` passes an AbortError) it emits
+ * 'error' instead. Either means the handle is gone.
+ */
+function closed(stream: Readable, timeoutMs: number): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      stream.off("close", done);
+      stream.off("error", done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    stream.once("close", done);
+    stream.once("error", done);
+  });
 }
 
 function sftpReason(err: NodeJS.ErrnoException | undefined): string {
