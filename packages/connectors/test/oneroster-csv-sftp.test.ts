@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yazl from "yazl";
@@ -134,7 +134,7 @@ describe("ONEROSTER_CSV against the simulator's SFTP peer", () => {
     });
   });
 
-  it("extracts the same counts from a zip with a password, and from a key file picking the newest zip of a folder", async () => {
+  it("extracts the same counts from a zip with a password, and from a key file given the root folder holding the zip", async () => {
     const viaZip = await extractAll(connector(passwordConfig(peer.credentials.zipPath)));
     expect(viaZip.total).toEqual(counts(district));
     const keyPath = join(scratch, "id_ed25519");
@@ -142,6 +142,25 @@ describe("ONEROSTER_CSV against the simulator's SFTP peer", () => {
     const viaFolderOfZips = await extractAll(connector(keyConfig({ privateKey: undefined, privateKeyPath: keyPath }, "/")));
     expect(viaFolderOfZips.total).toEqual(counts(district));
     expect(await leftoverDownloads()).toEqual([]);
+  });
+
+  it("uses the newest zip of a folder of exports", async () => {
+    const folder = join(peer.servedRoot(), "exports");
+    await mkdir(folder);
+    const files = await exportFiles();
+    // The older export is broken on purpose: reading it would fail the run.
+    await writeFile(join(folder, "2026-01-01.zip"), await zipBuffer({ ...files, "users.csv": "not,a,oneroster,header\n" }));
+    await utimes(join(folder, "2026-01-01.zip"), new Date("2026-01-01T00:00:00Z"), new Date("2026-01-01T00:00:00Z"));
+    await writeFile(join(folder, "2026-01-02.zip"), await zipBuffer(files));
+    await utimes(join(folder, "2026-01-02.zip"), new Date("2026-01-02T00:00:00Z"), new Date("2026-01-02T00:00:00Z"));
+    expect(await connector(keyConfig({}, "/exports")).test()).toEqual({
+      success: true,
+      message: `Connected to sftp://127.0.0.1:${peer.port}; found 2026-01-02.zip (newest of 2) in /exports`,
+    });
+    expect((await extractAll(connector(keyConfig({}, "/exports")))).total).toEqual(counts(district));
+    // Make the broken one the newest: now it is the one read.
+    await utimes(join(folder, "2026-01-01.zip"), new Date("2026-01-03T00:00:00Z"), new Date("2026-01-03T00:00:00Z"));
+    expect((await failure(extractAll(connector(keyConfig({}, "/exports"))))).message).toBe("users.csv is missing required column 'sourcedId'");
   });
 
   it("refuses a host whose key does not match the pin, before reading anything", async () => {
