@@ -92,9 +92,9 @@ export function RunHistory({ providerId, refreshKey }: { providerId: string; ref
                       {ENTITY_KINDS.map((k) => (
                         <KindCell key={k} run={r} kind={k} />
                       ))}
-                      <td className={`num ${errors > 0 || r.errorMessage ? "text-error" : ""}`} title={r.errorMessage ?? undefined}>
+                      <td className={`num ${errors > 0 || r.status === "FAILURE" ? "text-error" : ""}`} title={r.errorMessage ?? undefined}>
                         {num(errors)}
-                        {r.errorMessage && <span className="run-error-msg">{r.errorMessage}</span>}
+                        {r.errorMessage && <span className={`run-error-msg ${r.status === "CANCELLED" ? "muted" : ""}`}>{r.errorMessage}</span>}
                       </td>
                       <td>
                         <Link to={`/providers/${providerId}/runs/${r.id}`} aria-label={`Details of the run started ${formatDateTime(r.startedAt ?? r.createdAt)}`}>
