@@ -1,6 +1,6 @@
 /**
  * Faults on demand, per peer. Request-numbered faults count the peer's data requests
- * (API routes; not token endpoints and not /__admin), starting at 1.
+ * (authenticated API requests; not token endpoints, not /__admin), starting at 1.
  */
 import type { NextFunction, Request, Response } from "express";
 
@@ -15,7 +15,7 @@ export interface HttpFaults {
   latencyMs?: number;
   /** The Nth data request gets its headers and half its body, then the socket is destroyed. */
   dropConnectionOnRequest?: number;
-  /** Bearer tokens stop working after this many data requests since they were issued (401). */
+  /** A bearer token answers this many data requests after it was issued, then gets 401 (a new one comes from the token endpoint). */
   expireTokenAfterRequests?: number;
   /** This page (1-based) of every list route starts with the last record of the page before it. */
   repeatRecordOnPage?: number;
@@ -54,7 +54,7 @@ export class FaultState {
 
   isTokenExpired(issuedAtRequest: number): boolean {
     const limit = this.faults.expireTokenAfterRequests;
-    return limit !== undefined && this.dataRequests - issuedAtRequest > limit;
+    return limit !== undefined && this.dataRequests - issuedAtRequest >= limit;
   }
 
   /** Whether this page of this list route must fail with a 5xx; returns the status to send. */
