@@ -24,18 +24,28 @@ export interface OneRosterTuning {
 type HttpTuning = Partial<Omit<SisHttpClientOptions, "deps" | "sourceName" | "authorize" | "onUnauthorized">>;
 
 /**
+ * Where the OAuth 2.0 token endpoint is when the config names none: `<origin>/oauth/token`
+ * (OneRoster 1.1 leaves it to the server; 1.2 servers publish it with the credentials).
+ */
+export function defaultTokenUrl(baseUrl: string): string {
+  return new URL("/oauth/token", baseUrl).toString();
+}
+
+/**
  * The pieces both OneRoster REST flavours share: a sync client and a quick `test` client with
- * the same credentials (OAuth 1.0a signing, or one OAuth 2.0 token source for both).
+ * the same credentials (OAuth 1.0a signing, or an OAuth 2.0 token source per client).
  */
 export function buildOneRosterConnector(
   deps: ConnectorDeps,
   o: { sourceName: string; root: string; clientId: string; clientSecret: string; auth: "oauth1" | "oauth2"; tokenUrl?: string },
   tuning: OneRosterTuning,
 ): OneRosterRestConnector {
-  let oauth2: OAuth2ClientCredentials | null = null;
   const sign = oauth1Authorizer({ clientId: o.clientId, clientSecret: o.clientSecret });
-  const make = (t: HttpTuning | undefined) =>
-    new SisHttpClient({
+  const tokenUrl = o.tokenUrl ?? defaultTokenUrl(o.root);
+  // Each client fetches its tokens through itself, so `test` keeps its short retry budget end to end.
+  const make = (t: HttpTuning | undefined) => {
+    let oauth2: OAuth2ClientCredentials | null = null;
+    const http = new SisHttpClient({
       deps,
       sourceName: o.sourceName,
       rateLimit: ONEROSTER_RATE_LIMIT,
@@ -43,20 +53,12 @@ export function buildOneRosterConnector(
       authorize: (req) => (oauth2 ? oauth2.authorize() : sign(req)),
       onUnauthorized: async () => (oauth2 ? oauth2.refresh() : false),
     });
+    if (o.auth === "oauth2") oauth2 = new OAuth2ClientCredentials(http, { tokenUrl, clientId: o.clientId, clientSecret: o.clientSecret });
+    return http;
+  };
   const http = make(tuning.http);
   const testHttp = make({ maxRetries: 1, timeoutMs: 15_000, ...tuning.http, ...tuning.testHttp });
-  if (o.auth === "oauth2") {
-    oauth2 = new OAuth2ClientCredentials(http, { tokenUrl: o.tokenUrl ?? defaultTokenUrl(o.root), clientId: o.clientId, clientSecret: o.clientSecret });
-  }
   return new OneRosterRestConnector({ http, testHttp, root: o.root, sourceName: o.sourceName, pageSize: tuning.pageSize });
-}
-
-/**
- * Where the OAuth 2.0 token endpoint is when the config names none: `<origin>/oauth/token`
- * (OneRoster 1.1 leaves it to the server; 1.2 servers publish it with the credentials).
- */
-export function defaultTokenUrl(baseUrl: string): string {
-  return new URL("/oauth/token", baseUrl).toString();
 }
 
 export function createOneRosterApiConnector(config: OneRosterApiConfig, deps: ConnectorDeps, tuning: OneRosterTuning = {}): OneRosterRestConnector & SisConnector {
