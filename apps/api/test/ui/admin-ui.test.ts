@@ -1,5 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { generateDistrict, mutate, type District } from "@sis-sync/sis-simulator/src/generator";
 import { startCleverPeer, type CleverPeer } from "@sis-sync/sis-simulator/src/clever/clever-peer";
@@ -13,7 +14,9 @@ import { startTestStack, type TestStack } from "../support/test-stack";
  * and run in order, like an administrator's first session.
  */
 
-const DOCS = resolve(__dirname, "../../../../docs");
+// Screenshots land in docs/ only when asked (SCREENSHOTS=1), so an ordinary test run leaves
+// the tree clean; otherwise they go to a temp folder (still taken: they exercise the pages).
+const DOCS = process.env.SCREENSHOTS === "1" ? resolve(__dirname, "../../../../docs") : mkdtempSync(join(tmpdir(), "sis-ui-shots-"));
 const TENANT = "district-ui-a";
 const OTHER_TENANT = "district-ui-b";
 jest.setTimeout(90_000);
