@@ -94,6 +94,25 @@ describe("readCsv", () => {
     expect(produced).toBeLessThan(2 * 1024 * 1024);
   });
 
+  it("reads ahead only a bounded amount while the consumer holds a batch (backpressure)", async () => {
+    let produced = 0;
+    const rows = Buffer.from("u1,Ann,Lee\n".repeat(1000));
+    const endless = new Readable({
+      read() {
+        produced += rows.length;
+        this.push(rows);
+      },
+    });
+    endless.push("sourcedId,givenName,familyName\n");
+    const gen = readCsv(endless, { fileName: "users.csv", requiredColumns: ["sourcedId"] });
+    const first = await gen.next();
+    expect((first.value as CsvItem[])[0]).toEqual({ row: { line: 2, values: { sourcedId: "u1", givenName: "Ann", familyName: "Lee" } } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(produced).toBeLessThan(128 * 1024);
+    await gen.return();
+    expect(endless.destroyed).toBe(true);
+  });
+
   it("fails on an unclosed quote that would swallow the rest of the file", async () => {
     const rows = Array.from({ length: 500 }, (_, i) => `u${i},name${i}`).join("\n");
     await expect(readAll(streamOf(`sourcedId,givenName\nu0,"open\n${rows}\n`), ["sourcedId"], 1000)).rejects.toThrow(
