@@ -53,6 +53,7 @@ export class OneRosterClient {
     private readonly root: string,
     private readonly sourceName: string,
     private readonly pageSize = 1000,
+    private readonly maxTrackedIds = 1_000_000,
   ) {}
 
   url(path: string): string {
@@ -69,7 +70,7 @@ export class OneRosterClient {
 
   async *list(path: string, opts: ListOptions): AsyncGenerator<OneRosterPage, { total: number; duplicates: number }, void> {
     const guard = this.http.pageGuard(path);
-    const seen = new Set<string>();
+    const seen = new RecentIds(this.maxTrackedIds);
     let offset = 0;
     let limit = this.pageSize;
     let total = 0;
@@ -156,4 +157,29 @@ export function nextLink(header: string | undefined): { offset: number | null; l
     }
   }
   return null;
+}
+
+/**
+ * sourcedIds seen so far, for dropping repeats across pages. Every id is remembered up to `max`;
+ * beyond that (millions of enrollments) the oldest half is forgotten generation by generation, so
+ * memory stays bounded while the repeats offset paging actually produces — records shifted across
+ * a nearby page boundary — are still caught.
+ */
+export class RecentIds {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+
+  constructor(private readonly max = 1_000_000) {}
+
+  has(id: string): boolean {
+    return this.current.has(id) || this.previous.has(id);
+  }
+
+  add(id: string): void {
+    this.current.add(id);
+    if (this.current.size + this.previous.size > this.max && this.current.size >= this.max / 2) {
+      this.previous = this.current;
+      this.current = new Set();
+    }
+  }
 }
