@@ -1,5 +1,12 @@
 import { DISTRICT_SIZES, generateDistrict, mutate, startCleverPeer, type CleverPeer, type District } from "../src";
 
+/** Response bodies are checked field by field by the assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(res: Response): Promise<any> {
+  return res.json();
+}
+
+
 type Envelope = { data: { data: Record<string, unknown>; uri: string }[]; links: { rel: string; uri: string }[] };
 
 const district = generateDistrict({ ...DISTRICT_SIZES.tiny, seed: 21 });
@@ -19,7 +26,7 @@ async function listTokens(): Promise<{ status: number; body: { data: { access_to
   const res = await fetch(`${c.tokenUrl}?owner_type=district&district=${c.districtId}`, {
     headers: { Authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString("base64")}` },
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await json(res) };
 }
 
 /** Follows links[rel=next] to the end; returns every item's data. */
@@ -29,7 +36,7 @@ async function pageAll(path: string): Promise<Record<string, unknown>[]> {
   while (next) {
     const res = await get(next);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as Envelope;
+    const body = (await json(res)) as Envelope;
     out.push(...body.data.map((item) => item.data));
     next = body.links.find((l) => l.rel === "next")?.uri;
   }
@@ -43,18 +50,18 @@ describe("Clever peer", () => {
     expect(body.data).toEqual([expect.objectContaining({ access_token: peer.credentials.accessToken, owner: { type: "district", id: district.org.id } })]);
     const bad = await fetch(`${peer.credentials.tokenUrl}?owner_type=district`, { headers: { Authorization: `Basic ${Buffer.from("x:y").toString("base64")}` } });
     expect(bad.status).toBe(401);
-    expect(await bad.json()).toMatchObject({ error: "invalid_client" });
+    expect(await json(bad)).toMatchObject({ error: "invalid_client" });
   });
 
   it("requires the bearer token on the data API", async () => {
     const res = await get("/v3.0/users", "not-a-token");
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ message: expect.any(String) });
+    expect(await json(res)).toEqual({ message: expect.any(String) });
   });
 
   it("pages users to the end with starting_after, ids ascending, in Clever's envelope", async () => {
     const res = await get("/v3.0/users?limit=7");
-    const first = (await res.json()) as Envelope;
+    const first = (await json(res)) as Envelope;
     expect(first.links[0]).toEqual({ rel: "self", uri: "/v3.0/users?limit=7" });
     expect(first.links.find((l) => l.rel === "next")?.uri).toBe(`/v3.0/users?limit=7&starting_after=${first.data[6].data.id}`);
     expect(first.data[0].uri).toBe(`/v3.0/users/${first.data[0].data.id}`);
@@ -98,7 +105,7 @@ describe("Clever peer", () => {
 
   it("serves districts, schools, terms, courses and nested routes", async () => {
     expect(await pageAll("/v3.0/districts")).toEqual([expect.objectContaining({ id: district.org.id, name: district.org.name })]);
-    const one = await (await get(`/v3.0/districts/${district.org.id}`)).json();
+    const one = await json(await get(`/v3.0/districts/${district.org.id}`));
     expect(one.data).toMatchObject({ id: district.org.id, name: district.org.name });
     expect(await pageAll("/v3.0/schools")).toHaveLength(district.schools.count);
     expect(await pageAll("/v3.0/terms")).toEqual(expect.arrayContaining([expect.objectContaining({ name: "Fall 2026", start_date: "2026-08-17" })]));
@@ -116,7 +123,7 @@ describe("Clever peer", () => {
     expect((await get("/v3.0/users?limit=10001")).status).toBe(413);
     const ids = [...district.users].map((u) => u.id);
     const res = await get(`/v3.0/users?limit=3&ending_before=${ids[10]}`);
-    expect(((await res.json()) as Envelope).data.map((d) => d.data.id)).toEqual(ids.slice(7, 10));
+    expect(((await json(res)) as Envelope).data.map((d) => d.data.id)).toEqual(ids.slice(7, 10));
   });
 
   it("switches the served district", async () => {
@@ -144,7 +151,7 @@ describe("Clever peer", () => {
 
     it("fails a given page with a 5xx the given number of times", async () => {
       peer.setFaults({ serverErrorOnPage: { path: "/users", page: 2, times: 1 } });
-      const first = (await (await get("/v3.0/users?limit=5")).json()) as Envelope;
+      const first = (await json(await get("/v3.0/users?limit=5"))) as Envelope;
       const next = first.links.find((l) => l.rel === "next")?.uri as string;
       expect((await get(next)).status).toBe(503);
       expect((await get(next)).status).toBe(200);
@@ -174,7 +181,7 @@ describe("Clever peer", () => {
       expect((await get("/v3.0/schools", old)).status).toBe(200);
       const expired = await get("/v3.0/schools", old);
       expect(expired.status).toBe(401);
-      expect(await expired.json()).toEqual({ message: expect.stringContaining("expired") });
+      expect(await json(expired)).toEqual({ message: expect.stringContaining("expired") });
       const { body } = await listTokens();
       const fresh = body.data[0].access_token;
       expect(fresh).not.toBe(old);
@@ -201,7 +208,7 @@ describe("Clever peer", () => {
     await get("/v3.0/schools");
     await get("/v3.0/users");
     expect(peer.requestCount()).toBe(2);
-    const stats = await (await fetch(`${peer.credentials.baseUrl}/__admin/stats`)).json();
+    const stats = await json(await fetch(`${peer.credentials.baseUrl}/__admin/stats`));
     expect(stats).toMatchObject({ requests: 2, dataRequests: 2, byPath: { "/v3.0/schools": 1, "/v3.0/users": 1 }, district: { day: 0 } });
     const switched = await fetch(`${peer.credentials.baseUrl}/__admin/district`, {
       method: "POST",
@@ -209,7 +216,7 @@ describe("Clever peer", () => {
       body: JSON.stringify({ size: "tiny", seed: 21, days: 2 }),
     });
     const expectedDistrict: District = mutate(mutate(district, { seed: 22 }).district, { seed: 23 }).district;
-    expect(await switched.json()).toMatchObject({ day: 2, users: expectedDistrict.users.count, enrollments: expectedDistrict.enrollments.count });
+    expect(await json(switched)).toMatchObject({ day: 2, users: expectedDistrict.users.count, enrollments: expectedDistrict.enrollments.count });
     const faults = await fetch(`${peer.credentials.baseUrl}/__admin/faults`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
