@@ -46,6 +46,9 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
   };
   const client = await ctx.pool.connect();
   let broken = false;
+  const started = performance.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string) => (timings[name] = Math.round(performance.now() - started));
   // A checked-out client emits 'error' when its connection dies (Postgres restart, terminated
   // backend); unheard, that would crash the worker. The failing query rejects on its own.
   const onClientError = (e: Error) => {
@@ -61,10 +64,13 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     await ctx.setPhase("extract");
     const extracted = await extractToStaging(ctx, client, checkpoint);
     if ("status" in extracted) return extracted;
+    lap("extractedMs");
     const { result, counts } = extracted;
     const delta = result.isDelta === true || run.mode === "incremental";
 
     await ctx.setPhase("stage");
+    // Fresh statistics for this run's rows: validation and load join on them.
+    await client.query(`analyze ${ENTITY_KINDS.map((k) => STAGING_TABLES[k]).join(", ")}`);
     await client.query("select pg_advisory_lock($1, hashtext($2))", [ROSTER_LOCK_NAMESPACE, run.tenantId]);
     try {
       await validateStaging(client, {
@@ -76,6 +82,7 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
         checkpoint,
       });
       checkpoint();
+      lap("validatedMs");
 
       await ctx.setPhase("load");
       await client.query("begin");
@@ -93,6 +100,7 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
           checkpoint,
         });
         checkpoint();
+        lap("loadedMs");
         if (overLimit.length > 0) {
           await client.query("rollback");
           committed = true;
@@ -102,8 +110,9 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
         }
         await client.query(run.dryRun ? "rollback" : "commit");
         committed = true;
+        lap("committedMs");
         await ctx.setPhase("done");
-        logger.info("sync loaded", { runId: run.id, dryRun: run.dryRun, stats, counts });
+        logger.info("sync loaded", { runId: run.id, dryRun: run.dryRun, stats, counts, timings });
         return { status: finishedStatus(stats), stats, errorMessage: null, nextCursor: result.nextCursor };
       } finally {
         if (!committed) await client.query("rollback").catch(() => (broken = true));

@@ -93,6 +93,7 @@ export interface LoadResult {
 }
 
 const q = (c: string) => `"${c}"`;
+const ANALYZE_AFTER_ROWS = 1000;
 
 /**
  * The set-based load of one run, inside the caller's transaction: per kind, a temp table of the
@@ -160,6 +161,9 @@ export async function loadRoster(client: PoolClient, p: LoadParams): Promise<Loa
        do update set status = 'active', content_hash = excluded.content_hash, updated_at = now()`,
       [p.providerId, p.tenantId],
     );
+    // The planner must see the rows this transaction just wrote, or it plans the next joins
+    // (and the anti-joins of the soft deletes) as if the tables were still empty: nested loops, O(n²).
+    if ((created.rowCount ?? 0) + (updated.rowCount ?? 0) > ANALYZE_AFTER_ROWS) await client.query(`analyze ${entity}, ${sources}`);
     stats[kind].created = created.rowCount ?? 0;
     stats[kind].updated = updated.rowCount ?? 0;
     stats[kind].unchanged = Math.max(0, valid[kind] - stats[kind].created - stats[kind].updated);
@@ -171,6 +175,9 @@ export async function loadRoster(client: PoolClient, p: LoadParams): Promise<Loa
     ? `not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`
     : `exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and r.deleted)
        and not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`;
+  // These anti-joins compare all of the provider's links with all of the run's staged ids: as a
+  // nested loop (what a stale row estimate can pick) that is quadratic, so only hash/merge joins.
+  await client.query("set local enable_nestloop = off");
   for (const kind of ENTITY_KINDS) {
     p.checkpoint();
     const gone = `gone_${kind}`;

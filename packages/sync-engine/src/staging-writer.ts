@@ -1,10 +1,7 @@
-import { once } from "node:events";
-import { finished } from "node:stream/promises";
-import type { Writable } from "node:stream";
 import type { ExtractBatch, EntityKind, PreparedByKind, RejectedRecord } from "@sis-sync/roster";
 import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, contentHash } from "@sis-sync/roster";
 import type { PoolClient } from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { openCopy, type CopyStream } from "./copy-stream";
 import { copyLine, rawJson, type CopyValue } from "./copy-text";
 
 const BASE_COLUMNS = ["run_id", "seq", "external_id", "deleted", "error", "content_hash", "raw"];
@@ -68,7 +65,7 @@ const PREPARE: { [K in EntityKind]: (r: never) => PreparedByKind[K] } = {
  * stream, so memory holds one page at a time whatever the export's size.
  */
 export class StagingWriter {
-  private stream: Writable | null = null;
+  private stream: CopyStream | null = null;
   private kind: EntityKind | null = null;
   private readonly seq: Record<EntityKind, number> = { schools: 0, classes: 0, users: 0, enrollments: 0 };
 
@@ -88,7 +85,7 @@ export class StagingWriter {
       await this.close();
       this.kind = kind;
       const columns = [...BASE_COLUMNS, ...KIND_COLUMNS[kind]].map((c) => `"${c}"`).join(", ");
-      this.stream = this.client.query(copyFrom(`COPY ${STAGING_TABLES[kind]} (${columns}) FROM STDIN`));
+      this.stream = openCopy(this.client, `COPY ${STAGING_TABLES[kind]} (${columns}) FROM STDIN`);
     }
     let text = "";
     const fields = KIND_FIELDS[kind] as Fields<EntityKind>;
@@ -97,7 +94,7 @@ export class StagingWriter {
       text += copyLine([this.runId, ++this.seq[kind], p.externalId, p.deleted, p.error, p.hash, rawJson(rec.raw), ...fields(p as never)]);
     }
     for (const rej of batch.rejected ?? []) text += this.rejectedLine(kind, rej);
-    if (text && !this.stream!.write(text)) await once(this.stream!, "drain");
+    await this.stream!.write(text);
   }
 
   private rejectedLine(kind: EntityKind, rej: RejectedRecord): string {
@@ -111,8 +108,7 @@ export class StagingWriter {
     const s = this.stream;
     this.stream = null;
     if (!s) return;
-    s.end();
-    await finished(s);
+    await s.end();
   }
 
   /** Abandons the open COPY (cancel or failure): its rows are rolled back. */
@@ -120,7 +116,6 @@ export class StagingWriter {
     const s = this.stream;
     this.stream = null;
     if (!s) return;
-    s.destroy(new Error("sync stopped"));
-    await finished(s).catch(() => undefined);
+    await s.abort();
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * One measured step of the benchmark, in its own process so its peak RSS is what a worker
+ * running that sync would need. Prints one JSON line: { ms, peakRssMiB, records, stats? }.
+ *   task=read   iterate the source (generator → canonical pages), write nothing
+ *   task=floor  the same rows COPYed into plain tables: the least any sync can do
+ *   task=sync   executeSync, as the worker calls it
+ */
+// bench/ is not a workspace package: it reaches the packages by path (their own node_modules resolve their deps).
+import { eq } from "../packages/db/node_modules/drizzle-orm";
+import { createDb, sisSyncRuns } from "../packages/db/src";
+import { createLogger } from "../packages/logger/src";
+import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch } from "../packages/roster/src";
+import { DISTRICT_SIZES, generateDistrict, mutate, type District, type DistrictSize } from "../packages/sis-simulator/src/generator";
+import { executeSync } from "../packages/sync-engine/src";
+import { openCopy, type CopyStream } from "../packages/sync-engine/src/copy-stream";
+import { copyLine, rawJson } from "../packages/sync-engine/src/copy-text";
+import { districtConnector, districtPages } from "../packages/sync-engine/test/helpers/district-connector";
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split("=") as [string, string]));
+const size = args.size as DistrictSize;
+const day = Number(args.day ?? 0);
+
+let peak = process.memoryUsage().rss;
+const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+
+function district(): District {
+  let d = generateDistrict({ ...DISTRICT_SIZES[size], seed: 42 });
+  // Day n: n successive daily changes at the simulator's default rates (≈1 % of each kind).
+  for (let i = 1; i <= day; i++) d = mutate(d, { seed: 42 + i }).district;
+  return d;
+}
+
+const PREP = { schools: prepareSchool, classes: prepareClass, users: prepareUser, enrollments: prepareEnrollment } as const;
+
+function lineOf(batch: ExtractBatch, rec: ExtractBatch["records"][number], seq: number): string {
+  const p = PREP[batch.kind](rec as never) as unknown as Record<string, unknown>;
+  const fields = Object.entries(p)
+    .filter(([k]) => !["externalId", "deleted", "error", "hash"].includes(k))
+    .map(([, v]) => (Array.isArray(v) ? JSON.stringify(v) : (v as string | number | boolean | null)));
+  return copyLine([seq, p.externalId as string, rawJson(rec.raw), ...fields]);
+}
+
+async function main() {
+  const d = district();
+  const records = d.schools.count + d.classes.count + d.users.count + d.enrollments.count;
+  const t0 = performance.now();
+  let out: Record<string, unknown> = {};
+  if (args.task === "read") {
+    let n = 0;
+    for (const batch of districtPages(d)) n += batch.records.length;
+    out = { read: n };
+  } else if (args.task === "floor") {
+    const { pool, close } = createDb(args.url, { max: 1 });
+    const client = await pool.connect();
+    const widths = { schools: 3, classes: 11, users: 9, enrollments: 6 };
+    for (const [k, w] of Object.entries(widths)) {
+      const cols = ["seq int", "external_id text", "raw json", ...Array.from({ length: w }, (_, i) => `f${i} text`)].join(", ");
+      await client.query(`drop table if exists floor_${k}; create table floor_${k} (${cols})`);
+    }
+    let stream: CopyStream | null = null;
+    let kind = "";
+    let seq = 0;
+    for (const batch of districtPages(d)) {
+      if (batch.kind !== kind) {
+        await stream?.end();
+        kind = batch.kind;
+        stream = openCopy(client, `COPY floor_${kind} FROM STDIN`);
+      }
+      let text = "";
+      for (const rec of batch.records) text += lineOf(batch, rec, ++seq);
+      await stream!.write(text);
+    }
+    await stream!.end();
+    client.release();
+    await close();
+  } else if (args.task === "sync") {
+    const { db, pool, close } = createDb(args.url, { max: 2 });
+    const [run] = await db.insert(sisSyncRuns).values({ providerId: args.provider, tenantId: args.tenant, status: "IN_PROGRESS", isManual: true }).returning();
+    const outcome = await executeSync({
+      db,
+      pool,
+      run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: "full" },
+      provider: { id: args.provider, tenantId: args.tenant, providerType: "ONEROSTER_API", options: { createUsers: true, maxDeactivationRatio: 0.2 }, syncCursor: null },
+      connector: districtConnector(d),
+      signal: new AbortController().signal,
+      logger: createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr }),
+      setPhase: async () => undefined,
+      reportProgress: () => undefined,
+    });
+    await db.update(sisSyncRuns).set({ status: outcome.status, stats: outcome.stats, completedAt: new Date() }).where(eq(sisSyncRuns.id, run.id));
+    await close();
+    out = { status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage };
+  }
+  const ms = performance.now() - t0;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  process.stdout.write(JSON.stringify({ ms, peakRssMiB: peak / 1048576, records, ...out }) + "\n");
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
