@@ -66,7 +66,9 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     if ("status" in extracted) return extracted;
     lap("extractedMs");
     const { result, counts } = extracted;
-    const delta = result.isDelta === true || run.mode === "incremental";
+    // Absence means deletion only in a complete export: not in a delta file, nor in an
+    // incremental read (unless the source could not serve one and sent everything).
+    const delta = result.isDelta === true || (run.mode === "incremental" && result.fellBackToFull !== true);
 
     await ctx.setPhase("stage");
     // Fresh statistics for this run's rows: validation and load join on them.

@@ -195,6 +195,20 @@ describe("deletions", () => {
     expect(await countRows(tdb, "roster_users", "tenant_id = $1 and status = 'active'", [t])).toBe(3);
   });
 
+  it("deactivates nothing by absence in an incremental run, unless the source fell back to a full read", async () => {
+    const t = tenant();
+    const p = await createProvider(tdb, t, { maxDeactivationRatio: 1 });
+    await runSync(tdb, p, connector(school, page.users({ externalId: "u1" }, { externalId: "u2" })));
+    const changesOnly = pagesConnector(() => [page.users({ externalId: "u2", familyName: "Renamed" })], { result: { nextCursor: "c3" } });
+    const inc = await runSync(tdb, p, changesOnly, { mode: "incremental" });
+    expect(inc.stats.users).toEqual(kindStats(0, 1, 0, 0));
+    expect(inc.stats.schools).toEqual(kindStats());
+    expect(await countRows(tdb, "roster_users", "tenant_id = $1 and status = 'active'", [t])).toBe(2);
+    const fullFallback = pagesConnector(() => [school, page.users({ externalId: "u2", familyName: "Renamed" })], { result: { nextCursor: "c4", fellBackToFull: true } });
+    const fb = await runSync(tdb, p, fullFallback, { mode: "incremental" });
+    expect(fb.stats.users).toEqual(kindStats(0, 0, 1, 1));
+  });
+
   it("cascades to the enrollments of a deactivated class", async () => {
     const t = tenant();
     const p = await createProvider(tdb, t, { maxDeactivationRatio: 1 });
