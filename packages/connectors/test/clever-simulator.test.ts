@@ -264,9 +264,8 @@ describe("Clever connector against the simulator's Clever peer", () => {
     expect(pages).toBeGreaterThan(10);
     // Refused requests never reach the peer's data routes: every page was served exactly once.
     expect(peer.stats().dataRequests).toBe(pages);
-    // The peer's tokens serve 5 requests (expiry is "more than 4 since issued"); the stored one
-    // covers the first 5 and each fetched one the next 5.
-    expect(peer.stats().byPath["/oauth/tokens"]).toBe(Math.ceil(pages / 5) - 1);
+    // Each token serves exactly 4 requests: the stored one the first 4, each fetched one the next 4.
+    expect(peer.stats().byPath["/oauth/tokens"]).toBe(Math.ceil(pages / 4) - 1);
   });
 
   it("fails with AUTH_FAILED and a clear message when the app credentials are refused on refresh", async () => {
@@ -274,8 +273,8 @@ describe("Clever connector against the simulator's Clever peer", () => {
     const connector = new CleverConnector(cleverConfig(peer, { accessToken: peer.credentials.accessToken, clientSecret: "not-the-secret" }), deps(), { http: fastHttp });
     const err = await extractAll(connector).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "AUTH_FAILED", message: "Clever refused the client ID and secret when asked for the district token; check the app credentials" });
-    // The stored token served 3 requests; the 4th was refused and the refresh failed.
-    expect(peer.stats().dataRequests).toBe(3);
+    // The stored token served 2 requests; the 3rd was refused and the refresh failed.
+    expect(peer.stats().dataRequests).toBe(2);
     expect(peer.stats().byPath["/oauth/tokens"]).toBe(1);
   });
 
