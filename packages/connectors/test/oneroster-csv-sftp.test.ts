@@ -24,15 +24,19 @@ function memoryLogger(): ConnectorLogger & { lines: LogLine[] } {
 let peer: SftpPeer;
 let district: District;
 let scratch: string;
+/** This file's own temp folder for zip downloads, so parallel test files cannot disturb the leftovers check. */
+let downloads: string;
 
 beforeAll(async () => {
   district = generateDistrict({ ...DISTRICT_SIZES.tiny, seed: 71 });
   peer = await startSftpPeer({ district });
   scratch = await mkdtemp(join(tmpdir(), "oneroster-sftp-test-"));
+  downloads = await mkdtemp(join(tmpdir(), "oneroster-sftp-downloads-"));
 });
 afterAll(async () => {
   await peer.close();
   await rm(scratch, { recursive: true, force: true });
+  await rm(downloads, { recursive: true, force: true });
 });
 
 type Sftp = OneRosterCsvConfig["sftp"];
@@ -46,7 +50,7 @@ function passwordConfig(remotePath: string): OneRosterCsvConfig {
 }
 
 function connector(config: OneRosterCsvConfig, logger: ConnectorLogger = memoryLogger(), allowPrivateHosts = true): OneRosterCsvConnector {
-  return new OneRosterCsvConnector({ config, logger, allowPrivateHosts, pageSize: 10 });
+  return new OneRosterCsvConnector({ config, logger, allowPrivateHosts, pageSize: 10, tempDir: downloads });
 }
 
 async function extractAll(c: OneRosterCsvConnector, signal = new AbortController().signal) {
@@ -96,9 +100,9 @@ async function exportFiles(): Promise<Record<string, Buffer>> {
   return out;
 }
 
-/** Temp folders this connector leaves behind (zip downloads). */
+/** Temp folders the connectors of this file left behind (zip downloads). */
 async function leftoverDownloads(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((n) => n.startsWith("sis-sync-oneroster-"));
+  return readdir(downloads);
 }
 
 describe("ONEROSTER_CSV against the simulator's SFTP peer", () => {
@@ -135,6 +139,12 @@ describe("ONEROSTER_CSV against the simulator's SFTP peer", () => {
   });
 
   it("extracts the same counts from a zip with a password, and from a key file given the root folder holding the zip", async () => {
+    // While a zip is read it sits in a temp folder of its own; afterwards nothing is left.
+    const reading = connector(passwordConfig(peer.credentials.zipPath)).extract({ signal: new AbortController().signal, logger: memoryLogger(), mode: "full", cursor: null });
+    expect((await reading.next()).value).toMatchObject({ kind: "schools" });
+    expect(await leftoverDownloads()).toEqual([expect.stringMatching(/^sis-sync-oneroster-/)]);
+    await reading.return({ nextCursor: null });
+    expect(await leftoverDownloads()).toEqual([]);
     const viaZip = await extractAll(connector(passwordConfig(peer.credentials.zipPath)));
     expect(viaZip.total).toEqual(counts(district));
     const keyPath = join(scratch, "id_ed25519");

@@ -39,6 +39,8 @@ export interface OneRosterCsvConnectorOptions {
   logger: ConnectorLogger;
   allowPrivateHosts: boolean;
   zipLimits?: ZipLimits;
+  /** Where downloaded zips are kept while read (default: the OS temp folder). */
+  tempDir?: string;
   maxRecordChars?: number;
   pageSize?: number;
   /** Overrides the transport (unit tests); `test()` still needs SFTP. */
@@ -62,12 +64,12 @@ export class OneRosterCsvConnector implements SisConnector {
 
   private async openSource(signal: AbortSignal | undefined): Promise<CsvSource> {
     if (this.options.openSource) return this.options.openSource(signal);
-    const { config, logger, allowPrivateHosts, zipLimits } = this.options;
+    const { config, logger, allowPrivateHosts, zipLimits, tempDir } = this.options;
     const connection = await SftpConnection.connect(config, { allowPrivateHosts, logger, signal });
     try {
       const found = await connection.resolve(config.remotePath);
       logger.info("OneRoster CSV export found", { location: `${connection.url}${found.path}`, kind: found.kind });
-      return await connection.openExport(found, { allowPrivateHosts, logger, signal, zipLimits });
+      return await connection.openExport(found, { allowPrivateHosts, logger, signal, zipLimits, tempDir });
     } catch (err) {
       await connection.end();
       throw err;

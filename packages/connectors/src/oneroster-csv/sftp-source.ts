@@ -24,6 +24,8 @@ export interface SftpOpenOptions {
   logger: ConnectorLogger;
   signal?: AbortSignal;
   zipLimits?: ZipLimits;
+  /** Where downloaded zips are kept while read (default: the OS temp folder). */
+  tempDir?: string;
 }
 
 /** What `remotePath` turned out to be (api.md: a CSV folder, a folder of zips, or one zip). */
@@ -139,7 +141,7 @@ export class SftpConnection {
     if (found.size > limits.maxTotalUncompressedBytes) {
       throw new ConnectorError("BAD_FILE", `${this.url}${found.path} is ${found.size} bytes; refusing exports over ${limits.maxTotalUncompressedBytes} bytes`);
     }
-    const dir = await mkdtemp(join(tmpdir(), "sis-sync-oneroster-"));
+    const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), "sis-sync-oneroster-"));
     const cleanup = async () => {
       await rm(dir, { recursive: true, force: true });
       await this.end();
