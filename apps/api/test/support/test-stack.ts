@@ -16,6 +16,10 @@ export interface TestStackOptions {
   inProcessWorker?: boolean;
   connectorFactory?: ConnectorFactory;
   env?: Record<string, string>;
+  /** Redis for this stack (default TEST_REDIS_URL), e.g. a throwaway redis-server a test restarts. */
+  redisUrl?: string;
+  /** Also write the in-process API's and worker's log lines here (tests that read every line). */
+  logStream?: NodeJS.WritableStream;
 }
 
 export interface TestStack {
@@ -38,11 +42,12 @@ export interface TestStack {
  */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const db = await createTestDatabase();
+  const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   const prefix = `sis-test-${randomBytes(5).toString("hex")}`;
   const env: Record<string, string> = {
     NODE_ENV: "test",
     DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     PORT: "0",
     HOST: "127.0.0.1",
@@ -57,10 +62,10 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ...opts.env,
   };
   const config = loadConfig(env);
-  const logger = createLogger({ level: config.LOG_LEVEL, service: "test" });
-  let api = await startApi({ config, logger, databaseUrl: db.url, redisUrl: TEST_REDIS_URL });
+  const logger = createLogger({ level: config.LOG_LEVEL, service: "test", stream: opts.logStream });
+  let api = await startApi({ config, logger, databaseUrl: db.url, redisUrl });
   const worker = opts.inProcessWorker
-    ? await startSyncWorker({ config, logger, databaseUrl: db.url, redisUrl: TEST_REDIS_URL, connectorFactory: opts.connectorFactory })
+    ? await startSyncWorker({ config, logger, databaseUrl: db.url, redisUrl, connectorFactory: opts.connectorFactory })
     : undefined;
   const children: ChildProcess[] = [];
 
@@ -104,13 +109,13 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     },
     async restartApi() {
       await api.close();
-      api = await startApi({ config, logger, databaseUrl: db.url, redisUrl: TEST_REDIS_URL });
+      api = await startApi({ config, logger, databaseUrl: db.url, redisUrl });
     },
     async close() {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
       await worker?.close(1_000);
       await api.close();
-      const redis = createRedis(TEST_REDIS_URL, "worker");
+      const redis = createRedis(redisUrl, "worker");
       let cursor = "0";
       do {
         const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
