@@ -38,7 +38,6 @@ export {
   type OneRosterPeer,
   type OneRosterPeerOptions,
 } from "./oneroster/oneroster-peer";
-export { signatureBaseString, rfc3986 } from "./oneroster/oauth1";
 export { writeOneRosterCsv, ONEROSTER_CSV_HEADERS, type CsvExport, type CsvFileName, type WriteOneRosterCsvOptions } from "./csv/oneroster-csv";
 export { startSftpPeer, hostKeyFingerprint, type SftpCredentials, type SftpPeer, type SftpPeerOptions, type SftpPeerStats } from "./sftp/sftp-peer";
 export { startSimulator, type Simulator, type SimulatorOptions } from "./simulator";

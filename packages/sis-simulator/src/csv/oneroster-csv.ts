@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import { join } from "node:path";
 import { ZipFile } from "yazl";
-import { dayTimestamp, type District, type RecordSet, type SimClass, type SimCourse, type SimEnrollment, type SimSession, type SimUser } from "../generator";
+import { dayTimestamp, type District, type SimClass, type SimCourse, type SimEnrollment, type SimSession, type SimUser } from "../generator";
 import type { SftpFaults } from "../faults";
 
 /** Exact 1.1 headers (columns after sourcedId,status,dateLastModified), research doc §4.3. */

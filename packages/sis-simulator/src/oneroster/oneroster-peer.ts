@@ -252,7 +252,7 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
     const view = classesBy(d, "school", (c) => [c.schoolId], schoolId);
     return [...view].map((c) => d.classes.indexOf(c.id));
   };
-  const requireIn = <T extends { id: string }>(req: Request, res: Response, set: RecordSet<T>, id: string, what: string): T | null => {
+  const requireIn = <T extends { id: string }>(res: Response, set: RecordSet<T>, id: string, what: string): T | null => {
     const index = set.indexOf(id);
     if (index < 0) {
       imsxError(res, 404, "unknownobject", `no ${what} with sourcedId ${id}`);
@@ -286,7 +286,7 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
   api.get("/schools/:id/:relation", (req, res) => {
     const d = core.district;
     const schoolId = req.params.id;
-    if (!requireIn(req, res, d.schools, schoolId, "school")) return;
+    if (!requireIn(res, d.schools, schoolId, "school")) return;
     switch (req.params.relation) {
       case "classes":
         return list(req, res, "classes", classesBy(d, "school", (c) => [c.schoolId], schoolId), cls);
@@ -321,7 +321,7 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
   };
   api.get("/schools/:schoolId/classes/:classId/:relation", (req, res) => {
     const d = core.district;
-    const c = requireIn(req, res, d.classes, req.params.classId, "class");
+    const c = requireIn(res, d.classes, req.params.classId, "class");
     if (!c) return;
     if (c.schoolId !== req.params.schoolId) {
       imsxError(res, 404, "unknownobject", `class ${c.id} is not in school ${req.params.schoolId}`);
@@ -331,7 +331,7 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
   });
   api.get("/classes/:id/:relation", (req, res) => {
     const d = core.district;
-    const c = requireIn(req, res, d.classes, req.params.id, "class");
+    const c = requireIn(res, d.classes, req.params.id, "class");
     if (c) classMembers(req, res, d, c, req.params.relation);
   });
   api.get("/terms/:id/classes", (req, res) => list(req, res, "classes", classesBy(core.district, "term", (c) => [c.termId], req.params.id), cls));
@@ -339,7 +339,7 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
   api.get(["/users/:id/classes", "/students/:id/classes", "/teachers/:id/classes"], (req, res) => {
     const d = core.district;
     const userId = String(req.params.id);
-    if (!requireIn(req, res, d.users, userId, "user")) return;
+    if (!requireIn(res, d.users, userId, "user")) return;
     list(req, res, "classes", views.view(d, `classes-of-user:${userId}`, d.classes, (c) => c.teacherIds.includes(userId) || c.studentIds.includes(userId)), cls);
   });
   api.use((req, res) => imsxError(res, 404, "unknownobject", `unknown route ${req.path}`));
