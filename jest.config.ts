@@ -9,7 +9,7 @@ const base = { transform, testEnvironment: "node", moduleFileExtensions: ["ts", 
 
 const config: Config = {
   projects: [
-    { ...base, displayName: "unit", testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts"] },
+    { ...base, displayName: "unit", testMatch: ["<rootDir>/{apps,packages}/*/src/**/*.test.ts", "<rootDir>/deploy/test/**/*.test.ts"] },
     {
       ...base,
       displayName: "integration",
