@@ -33,6 +33,8 @@ export function App() {
   setApiToken(token);
 
   const signOut = useCallback((reason: string | null = null) => {
+    // Drop Bull Board's cookie too; harmless when there is none.
+    void api.closeAdminSession().catch(() => undefined);
     clearToken();
     setToken(null);
     setTenant(null);

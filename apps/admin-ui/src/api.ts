@@ -87,6 +87,7 @@ export const api = {
     request<ListResponse<RecordError>>("GET", `/api/v1/runs/${enc(runId)}/errors?limit=${limit}&offset=${offset}`),
   /** Sets the short-lived httpOnly cookie Bull Board (/admin/queues) checks; PLATFORM_ADMIN only. */
   openAdminSession: () => request<unknown>("POST", "/admin/session", undefined, { quiet403: true }),
+  closeAdminSession: () => request<unknown>("DELETE", "/admin/session", undefined, { quiet403: true }),
 };
 
 /** "config.sftp.host", "/config/sftp/host", "body.config.clientId" → "config.sftp.host". */

@@ -32,6 +32,8 @@ export function Modal({
     const node = ref.current!;
     const first = node.querySelector<HTMLElement>("[data-autofocus]") ?? node.querySelector<HTMLElement>(FOCUSABLE);
     (first ?? node).focus();
+    // On the document, not the dialog: when the focused control disappears (a wizard step
+    // changes), focus falls to <body> and Escape/Tab must still work.
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") {
         e.stopPropagation();
@@ -42,7 +44,10 @@ export function Modal({
       const items = [...node.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null);
       if (items.length === 0) return;
       const [head, tail] = [items[0], items[items.length - 1]];
-      if (e.shiftKey && document.activeElement === head) {
+      if (!node.contains(document.activeElement)) {
+        e.preventDefault();
+        (e.shiftKey ? tail : head).focus();
+      } else if (e.shiftKey && document.activeElement === head) {
         e.preventDefault();
         tail.focus();
       } else if (!e.shiftKey && document.activeElement === tail) {
@@ -50,10 +55,10 @@ export function Modal({
         head.focus();
       }
     };
-    node.addEventListener("keydown", onKey);
+    document.addEventListener("keydown", onKey);
     document.body.classList.add("modal-open");
     return () => {
-      node.removeEventListener("keydown", onKey);
+      document.removeEventListener("keydown", onKey);
       document.body.classList.remove("modal-open");
       opener?.focus?.();
     };
@@ -66,8 +71,10 @@ export function Modal({
       return;
     }
     const node = ref.current!;
-    const target = node.querySelector<HTMLElement>("[data-autofocus]") ?? null;
-    (target ?? node).focus();
+    const target = node.querySelector<HTMLElement>("[data-autofocus]");
+    target?.focus();
+    // A disabled target (e.g. "Next" while a test runs) cannot take focus: keep it in the dialog.
+    if (document.activeElement !== target) node.focus();
   }, [focusKey]);
 
   return (

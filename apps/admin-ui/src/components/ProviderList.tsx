@@ -147,7 +147,7 @@ export function ProviderList({ tenantId }: { tenantId: string }) {
                         >
                           {s?.isRunning ? "Syncing…" : "Sync now"}
                         </button>
-                        <Link to={`/providers/${p.id}`} className="button small" aria-label={`Details of ${p.name}`}>
+                        <Link to={`/providers/${p.id}`} className="button small details-link" aria-label={`Details of ${p.name}`}>
                           Details
                         </Link>
                       </td>

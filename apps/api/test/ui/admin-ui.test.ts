@@ -2,15 +2,14 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
-import { generateDistrict, mutate, type District } from "@sis-sync/sis-simulator/src/generator";
-import { startCleverPeer, type CleverPeer } from "@sis-sync/sis-simulator/src/clever/clever-peer";
+import { generateDistrict, mutate, startSimulator, type CleverPeer, type District, type Simulator } from "@sis-sync/sis-simulator";
 import { ensureAdminUiBuilt } from "./support/admin-ui-build";
 import { launchBrowser, newPage, signIn } from "./support/browser";
 import { startTestStack, type TestStack } from "../support/test-stack";
 
 /**
  * The district admin page (/integrations/sis) driven in Debian's Chromium against the real API,
- * an in-process worker, Postgres, Redis and the simulator's Clever peer. Steps share one tenant
+ * an in-process worker, Postgres, Redis and the simulator's Clever and SFTP peers. Steps share one tenant
  * and run in order, like an administrator's first session.
  */
 
@@ -22,6 +21,7 @@ const OTHER_TENANT = "district-ui-b";
 jest.setTimeout(90_000);
 
 let stack: TestStack;
+let sim: Simulator;
 let peer: CleverPeer;
 let district: District;
 let browser: Browser;
@@ -34,7 +34,8 @@ beforeAll(async () => {
   await ensureAdminUiBuilt();
   mkdirSync(DOCS, { recursive: true });
   district = generateDistrict({ seed: 7, schools: 3, teachersPerSchool: 5, studentsPerSchool: 40, classesPerSchool: 6, enrollmentsPerStudent: 3 });
-  peer = await startCleverPeer({ district });
+  sim = await startSimulator({ district });
+  peer = sim.clever;
   stack = await startTestStack({ inProcessWorker: true });
   browser = await launchBrowser();
   page = await newPage(browser);
@@ -43,7 +44,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
-  await peer?.close();
+  await sim?.close();
 });
 
 async function openProvider(): Promise<void> {
@@ -134,7 +135,8 @@ it("runs a sync and watches it reach SUCCESS, with counts in the history", async
 });
 
 it("cancels a slow sync from the progress view", async () => {
-  peer.setFaults({ latencyMs: 700 });
+  // Every Clever response now takes 2 s: the sync runs for half a minute or more.
+  peer.setFaults({ latencyMs: 2_000 });
   try {
     await openProvider();
     await page.getByRole("button", { name: "Run sync now" }).click();
@@ -143,7 +145,7 @@ it("cancels a slow sync from the progress view", async () => {
     const users = progress.getByRole("progressbar", { name: "users processed" });
     await expectVisible(users);
     // Let some records arrive so the bars show something (the screenshot), then cancel.
-    await waitUntil(async () => Number(await progress.getByRole("progressbar", { name: "schools processed" }).getAttribute("aria-valuenow")) > 0, "some progress", 20_000).catch(() => undefined);
+    await waitUntil(async () => Number(await progress.getByRole("progressbar", { name: "schools processed" }).getAttribute("aria-valuenow")) > 0, "some progress", 8_000).catch(() => undefined);
     await page.waitForTimeout(500);
     await shot("admin-ui-sync-progress.png");
     await progress.getByRole("button", { name: "Cancel sync" }).click();
@@ -237,7 +239,56 @@ it("edits credentials keeping the stored secret, and disables and re-enables the
   await expect_(toggle).toHaveAttribute("aria-checked", "true");
 });
 
-it("takes the screenshots of the list and the history", async () => {
+it("adds a OneRoster CSV provider over SFTP with a password, and cancelling a draft removes it", async () => {
+  const s = sim.sftp.credentials;
+  await page.goto(`${stack.baseUrl}/integrations/sis/`);
+  await page.getByRole("button", { name: "+ Add integration" }).click();
+  let dialog = page.getByRole("dialog", { name: "Add SIS integration" });
+  await dialog.getByRole("radio", { name: /^OneRoster CSV/ }).check();
+  await dialog.getByRole("button", { name: "Next", exact: true }).click();
+  await dialog.getByLabel("Display name").fill("Riverside SFTP export");
+  await dialog.getByLabel("SFTP host").fill(s.host);
+  await dialog.getByLabel("SFTP port").fill(String(s.port));
+  await dialog.getByLabel("SFTP username").fill(s.username);
+  await dialog.getByRole("combobox", { name: "Sign in with" }).selectOption("password");
+  await dialog.getByLabel("SFTP password").fill(s.password);
+  await dialog.getByLabel("Host key fingerprint").fill(s.hostKeySha256);
+  await dialog.getByLabel("Remote path").fill(s.remotePath);
+  await dialog.getByRole("button", { name: "Next: test connection" }).click();
+  await expectText(dialog.getByTestId("test-result").getByRole("status"), /Connection OK/, 30_000);
+  await dialog.getByRole("button", { name: "Next: schedule" }).click();
+  await dialog.getByRole("radio", { name: /^Manual only/ }).check();
+  await dialog.getByRole("button", { name: "Save integration" }).click();
+  await page.getByRole("heading", { level: 1, name: "Riverside SFTP export" }).waitFor();
+  await expectText(page.getByTestId("schedule-text"), "Manual only");
+
+  // A draft: credentials saved (so the connection could be tested), then the modal is closed
+  // with Escape. Focus returns to the button that opened it, and the draft is gone.
+  await page.getByRole("link", { name: "Integrations" }).click();
+  const add = page.getByRole("button", { name: "+ Add integration" });
+  await add.click();
+  dialog = page.getByRole("dialog", { name: "Add SIS integration" });
+  await dialog.getByRole("button", { name: "Next", exact: true }).click();
+  await dialog.getByLabel("Display name").fill("Abandoned draft");
+  await dialog.getByLabel("Client ID").fill("x");
+  await dialog.getByLabel("Client secret").fill("y");
+  await dialog.getByLabel("District ID").fill("z");
+  await dialog.getByLabel("API base URL").fill(peer.credentials.baseUrl);
+  await dialog.getByLabel("Token URL").fill(peer.credentials.tokenUrl);
+  await dialog.getByRole("button", { name: "Next: test connection" }).click();
+  await expectText(dialog.getByTestId("test-result").getByRole("status"), /Connection failed/, 30_000);
+  await page.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  expect(await add.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+  await waitUntil(async () => {
+    const list = await stack.request<{ data: { name: string }[] }>("GET", `/api/v1/tenants/${TENANT}/providers`, { token: await stack.token({ sub: "t", roles: ["DISTRICT_ADMIN"], tenantId: TENANT }) });
+    return list.body.data.length === 2 && !list.body.data.some((p) => p.name === "Abandoned draft");
+  }, "the draft to be deleted");
+  await page.reload();
+  await expect_(page.locator("table.providers-table tbody tr")).toHaveCount(2);
+});
+
+it("takes the screenshots of the list and the history, and fits a tablet", async () => {
   await page.goto(`${stack.baseUrl}/integrations/sis/`);
   await page.locator(`tr[data-provider-id="${providerId}"]`).waitFor();
   await shot("admin-ui-list.png");
@@ -246,6 +297,23 @@ it("takes the screenshots of the list and the history", async () => {
   await page.locator("table.runs-table tbody tr").first().waitFor();
   await page.waitForTimeout(300);
   await shot("admin-ui-history.png");
+
+  // A tablet (iPad Air, portrait): the same pages in one column, nothing cut off sideways.
+  await page.setViewportSize({ width: 820, height: 1180 });
+  try {
+    await openProvider();
+    await shot("admin-ui-tablet-details.png");
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.goto(`${stack.baseUrl}/integrations/sis/`);
+    await page.locator(`tr[data-provider-id="${providerId}"]`).waitFor();
+    await shot("admin-ui-tablet-list.png");
+    // The list's actions stay on screen: no sideways scrolling inside the table either.
+    const tableOverflow = await page.evaluate("(() => { const t = document.querySelector('.table-scroll'); return t.scrollWidth - t.clientWidth; })()");
+    expect(tableOverflow).toBeLessThanOrEqual(0);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 800 });
+  }
 });
 
 it("shows a DISTRICT_ADMIN of another tenant nothing of this one", async () => {
@@ -263,6 +331,9 @@ it("shows a DISTRICT_ADMIN of another tenant nothing of this one", async () => {
     await expectText(other.getByRole("alert"), /does not exist/);
     expect(await other.locator("table.runs-table").count()).toBe(0);
     expect(await other.getByText("Riverside Clever").count()).toBe(0);
+    // No Bull Board for a district admin: the UI offers no link and the route refuses.
+    expect(await other.getByRole("link", { name: /Bull Board/ }).count()).toBe(0);
+    expect([401, 403]).toContain((await other.request.get(`${stack.baseUrl}/admin/queues`)).status());
   } finally {
     await other.context().close();
   }
