@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
 import type { ConnectorLogger } from "@sis-sync/roster";
-import { startCleverPeer, type CleverPeer } from "@sis-sync/sis-simulator/src/clever/clever-peer";
-import type { HttpFaults } from "@sis-sync/sis-simulator/src/faults";
-import { DISTRICT_SIZES, generateDistrict, mutate, type District } from "@sis-sync/sis-simulator/src/generator";
+import { DISTRICT_SIZES, generateDistrict, mutate, startCleverPeer, type CleverPeer, type District, type HttpFaults } from "@sis-sync/sis-simulator";
 import { createProvider, kindStats, rosterSnapshot, runSync, statusCounts } from "@sis-sync/sync-engine/test/helpers/sync-harness";
 import type { ConnectorDeps } from "../src/connector-deps";
 import { CleverConnector } from "../src/clever/clever-connector";

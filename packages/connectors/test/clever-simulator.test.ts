@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Redis from "ioredis";
 import { ConnectorError, type CanonicalRecordByKind, type ConnectorLogger, type ExtractBatch, type ExtractResult } from "@sis-sync/roster";
-import { startCleverPeer, type CleverPeer } from "@sis-sync/sis-simulator/src/clever/clever-peer";
-import { DISTRICT_SIZES, generateDistrict, type District } from "@sis-sync/sis-simulator/src/generator";
+import { DISTRICT_SIZES, generateDistrict, startCleverPeer, type CleverPeer, type District } from "@sis-sync/sis-simulator";
 import type { ConnectorDeps } from "../src/connector-deps";
 import { CleverConnector, type CleverConnectorOptions } from "../src/clever/clever-connector";
 import { createConnector } from "../src/create-connector";

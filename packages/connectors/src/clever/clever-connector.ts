@@ -1,11 +1,10 @@
 import {
   ConnectorError,
-  type CanonicalClass,
   type CanonicalEnrollment,
-  type CanonicalSchool,
-  type CanonicalUser,
+  type CanonicalRecordByKind,
   type ConnectionTestResult,
   type ConnectorLogger,
+  type EntityKind,
   type ExtractBatch,
   type ExtractContext,
   type ExtractResult,
@@ -235,11 +234,7 @@ export class CleverConnector implements SisConnector {
   }
 }
 
-function batch<K extends "schools" | "classes" | "users" | "enrollments">(
-  kind: K,
-  records: K extends "schools" ? CanonicalSchool[] : K extends "classes" ? CanonicalClass[] : K extends "users" ? CanonicalUser[] : CanonicalEnrollment[],
-  rejected: RejectedRecord[],
-): ExtractBatch {
+function batch<K extends EntityKind>(kind: K, records: CanonicalRecordByKind[K][], rejected: RejectedRecord[]): ExtractBatch {
   return (rejected.length > 0 ? { kind, records, rejected } : { kind, records }) as ExtractBatch;
 }
 
