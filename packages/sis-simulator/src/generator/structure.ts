@@ -135,7 +135,7 @@ export class Structure {
   teacherSchools(ordinal: number): number[] {
     const { teachersPerSchool: t, schools } = this.params;
     const school = Math.floor(ordinal / t);
-    if (schools > 1 && ordinal % t === SHARED_TEACHER_EVERY - 1) return [school, (school + 1) % schools];
+    if (schools > 1 && (ordinal % t) % SHARED_TEACHER_EVERY === SHARED_TEACHER_EVERY - 1) return [school, (school + 1) % schools];
     return [school];
   }
 }
