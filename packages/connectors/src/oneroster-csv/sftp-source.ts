@@ -5,7 +5,8 @@ import { join, posix } from "node:path";
 import type { Readable } from "node:stream";
 import SftpClient from "ssh2-sftp-client";
 import { ConnectorError, type ConnectorLogger } from "@sis-sync/roster";
-import { assertHostAllowed } from "../net/host-guard";
+import { connect as netConnect } from "node:net";
+import { assertHostAllowed, guardedLookup } from "../net/host-guard";
 import type { OneRosterCsvConfig } from "../provider-config";
 import type { CsvSource } from "./csv-source";
 import { MANIFEST_FILE } from "./oneroster-csv-files";
@@ -78,6 +79,9 @@ export class SftpConnection {
       await client.connect({
         host: sftp.host,
         port,
+        // Our own socket, so the address actually dialled passes the private-address check too
+        // (a name that resolved to a public address above could re-resolve to a private one).
+        sock: netConnect({ host: sftp.host, port, lookup: guardedLookup({ allowPrivateHosts: options.allowPrivateHosts }) }),
         username: sftp.username,
         ...(privateKey ? { privateKey } : { password: sftp.password }),
         readyTimeout: READY_TIMEOUT_MS,
@@ -225,9 +229,10 @@ function sftpReason(err: NodeJS.ErrnoException | undefined): string {
 }
 
 function connectError(err: unknown, url: string, username: string): ConnectorError {
-  if (err instanceof ConnectorError) return err;
+  if (err instanceof ConnectorError && err.code !== ("EHOSTNOTALLOWED" as never)) return err;
   const e = err as NodeJS.ErrnoException & { level?: string };
   const message = e?.message ?? String(err);
+  if (e?.code === "EHOSTNOTALLOWED") return new ConnectorError("HOST_NOT_ALLOWED", message.replace(/^[\w]+:\s*/, ""), { cause: err });
   if (e?.level === "client-authentication" || /authentication methods failed/i.test(message)) {
     return new ConnectorError("AUTH_FAILED", `${url} refused the login for user ${username} (check the key or password)`, { cause: err });
   }
