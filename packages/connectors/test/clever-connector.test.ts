@@ -16,6 +16,8 @@ interface FakeOptions {
   issue?: () => string;
   /** Answer these Data API request numbers (1-based) with this status once. */
   failOn?: Map<number, { status: number; headers?: Record<string, string> }>;
+  /** Replace a collection (e.g. sections with a broken record). */
+  override?: Record<string, Array<{ id: string }>>;
 }
 
 const silent: ConnectorLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -66,7 +68,7 @@ async function startFakeClever(opts: FakeOptions = {}) {
     if (!token || opts.revoked?.has(token)) return send(401, { message: "invalid token" });
     if (url.pathname === "/v3.0/districts/d1") return send(200, { data: { id: "d1", name: "Springfield USD" } });
     const m = /^\/v3\.0\/(\w+)$/.exec(url.pathname);
-    const list = m ? collections[m[1]] : undefined;
+    const list = m ? (opts.override?.[m[1]] ?? collections[m[1]]) : undefined;
     if (!list) return send(404, { message: "not found" });
     const limit = Number(query.limit ?? 100);
     const start = query.starting_after ? list.findIndex((r) => r.id === query.starting_after) + 1 : 0;
@@ -200,5 +202,18 @@ describe("CleverConnector against a loopback Clever stand-in", () => {
       message: "Clever refused the client ID and secret when asked for the district token; check the app credentials",
     });
     await expect(connectorFor("http://127.0.0.1:1").test()).resolves.toMatchObject({ success: false, message: expect.stringMatching(/^Could not reach 127\.0\.0\.1:1: connection refused/) });
+  });
+
+  it("hands unmappable records to the engine as rejected, and enrols nobody in a rejected section", async () => {
+    const broken = { id: "sec0", school: null, name: "No School", teacher: "u1", teachers: ["u1"], students: ["u3"] };
+    fake = await startFakeClever({ override: { sections: [broken, ...sections] } });
+    const { batches } = await drain(connectorFor(fake.baseUrl));
+    const classes = batches.filter((b) => b.kind === "classes");
+    expect(classes).toHaveLength(1);
+    expect(classes[0].records.map((r) => r.externalId)).toEqual(["sec1", "sec2"]);
+    expect(classes[0].rejected).toEqual([{ externalId: "sec0", message: "Clever section has no school", raw: broken }]);
+    const enrollments = batches.filter((b) => b.kind === "enrollments").flatMap((b) => b.records as Array<{ classExternalId: string }>);
+    expect(enrollments).toHaveLength(7);
+    expect(enrollments.some((e) => e.classExternalId === "sec0")).toBe(false);
   });
 });
