@@ -82,6 +82,15 @@ function imsxError(res: Response, status: number, codeMinor: string, description
   );
 }
 
+/** RFC 6749 §2.3.1: Basic credentials are form-encoded; tolerate clients that send them raw. */
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, " "));
+  } catch {
+    return value;
+  }
+}
+
 function randomToken(bytes = 20): string {
   return randomBytes(bytes).toString("hex");
 }
@@ -111,8 +120,8 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
     if (basic) {
       const decoded = Buffer.from(basic[1], "base64").toString();
       const colon = decoded.indexOf(":");
-      id = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      id = formDecode(decoded.slice(0, colon));
+      secret = formDecode(decoded.slice(colon + 1));
     }
     if (body.grant_type !== "client_credentials") {
       sendJson(res, 400, { error: "unsupported_grant_type" });

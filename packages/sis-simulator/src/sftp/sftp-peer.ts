@@ -12,7 +12,7 @@ import { mkdtemp, open, readdir, rm, stat, type FileHandle } from "node:fs/promi
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { Server, utils, type Connection, type FileEntry, type SFTPWrapper } from "ssh2";
+import { Server, utils, type Attributes, type Connection, type FileEntry, type SFTPWrapper } from "ssh2";
 import type { District } from "../generator";
 import type { SftpFaults } from "../faults";
 import { writeOneRosterCsv } from "../csv/oneroster-csv";
@@ -87,7 +87,7 @@ function longname(name: string, st: Stats): string {
   return `${kind}r--r--r-- 1 sim sim ${String(st.size).padStart(10)} ${date} ${time} ${name}`;
 }
 
-function attrsOf(st: Stats) {
+function attrsOf(st: Stats): Attributes {
   return {
     mode: (st.isDirectory() ? constants.S_IFDIR : constants.S_IFREG) | 0o444 | (st.isDirectory() ? 0o111 : 0),
     uid: 0,
@@ -143,7 +143,8 @@ export async function startSftpPeer(options: SftpPeerOptions): Promise<SftpPeer>
 
     sftp.on("REALPATH", (reqid, p) => {
       const resolved = resolvePath(p === "." ? "/" : p);
-      sftp.name(reqid, [{ filename: resolved, longname: resolved, attrs: {} as never }]);
+      const attrs: Attributes = { mode: constants.S_IFDIR | 0o555, uid: 0, gid: 0, size: 0, atime: 0, mtime: 0 };
+      sftp.name(reqid, [{ filename: resolved, longname: resolved, attrs }]);
     });
     const onStat = async (reqid: number, p: string) => {
       try {
@@ -161,7 +162,7 @@ export async function startSftpPeer(options: SftpPeerOptions): Promise<SftpPeer>
         const entries: FileEntry[] = [];
         for (const name of names.sort()) {
           const st = await stat(join(dir, name));
-          entries.push({ filename: name, longname: longname(name, st), attrs: attrsOf(st) as FileEntry["attrs"] });
+          entries.push({ filename: name, longname: longname(name, st), attrs: attrsOf(st) });
         }
         count(p);
         sftp.handle(reqid, newHandle({ entries, sent: false }));
@@ -191,21 +192,29 @@ export async function startSftpPeer(options: SftpPeerOptions): Promise<SftpPeer>
     sftp.on("READ", async (reqid, handle, offset, length) => {
       const h = handleOf(handle);
       if (!h || !("file" in h)) return sftp.status(reqid, STATUS_CODE.FAILURE);
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await h.file.read(buffer, 0, length, offset);
-      if (bytesRead === 0) return sftp.status(reqid, STATUS_CODE.EOF);
-      sftp.data(reqid, buffer.subarray(0, bytesRead));
+      try {
+        const buffer = Buffer.alloc(length);
+        const { bytesRead } = await h.file.read(buffer, 0, length, offset);
+        if (bytesRead === 0) return sftp.status(reqid, STATUS_CODE.EOF);
+        sftp.data(reqid, buffer.subarray(0, bytesRead));
+      } catch {
+        sftp.status(reqid, STATUS_CODE.FAILURE);
+      }
     });
     sftp.on("FSTAT", async (reqid, handle) => {
       const h = handleOf(handle);
       if (!h || !("file" in h)) return sftp.status(reqid, STATUS_CODE.FAILURE);
-      sftp.attrs(reqid, attrsOf(await h.file.stat()));
+      try {
+        sftp.attrs(reqid, attrsOf(await h.file.stat()));
+      } catch {
+        sftp.status(reqid, STATUS_CODE.FAILURE);
+      }
     });
     sftp.on("CLOSE", async (reqid, handle) => {
       const h = handleOf(handle);
       if (!h) return sftp.status(reqid, STATUS_CODE.FAILURE);
       handles.delete(handle.readUInt32BE(0));
-      if ("file" in h) await h.file.close();
+      if ("file" in h) await h.file.close().catch(() => undefined);
       sftp.status(reqid, STATUS_CODE.OK);
     });
     for (const op of ["WRITE", "REMOVE", "RENAME", "MKDIR", "RMDIR", "SETSTAT", "FSETSTAT", "SYMLINK", "READLINK"] as const) {
