@@ -1,5 +1,6 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import yazl from "yazl";
 import { ConnectorError, type ConnectorLogger, type ExtractBatch, type ExtractResult, type RejectedRecord } from "@sis-sync/roster";
@@ -203,6 +204,17 @@ describe("ONEROSTER_CSV against the simulator's SFTP peer", () => {
     const err = await failure(extractAll(connector(config)));
     expect(err.code).toBe("AUTH_FAILED");
     expect(err.message).toBe(`sftp://127.0.0.1:${peer.port} refused the login for user ${peer.credentials.username} (check the key or password)`);
+  });
+
+  it("reports a host that refuses the connection as unreachable", async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const err = await failure(extractAll(connector(keyConfig({ port }))));
+    expect(err.code).toBe("UNREACHABLE");
+    expect(err.message).toBe(`sftp://127.0.0.1:${port} refused the connection`);
+    expect(await connector(keyConfig({ port })).test()).toEqual({ success: false, message: err.message });
   });
 
   it("refuses a private SFTP host unless private hosts are allowed, without connecting", async () => {
