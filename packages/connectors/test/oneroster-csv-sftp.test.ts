@@ -4,8 +4,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import yazl from "yazl";
 import { ConnectorError, type ConnectorLogger, type ExtractBatch, type ExtractResult, type RejectedRecord } from "@sis-sync/roster";
-import { DISTRICT_SIZES, generateDistrict, type District } from "@sis-sync/sis-simulator/src/generator";
-import { startSftpPeer, type SftpPeer } from "@sis-sync/sis-simulator/src/sftp/sftp-peer";
+import { DISTRICT_SIZES, generateDistrict, startSftpPeer, type District, type SftpPeer } from "@sis-sync/sis-simulator";
 import { createConnector, type OneRosterCsvConfig } from "../src";
 import { OneRosterCsvConnector } from "../src/oneroster-csv";
 

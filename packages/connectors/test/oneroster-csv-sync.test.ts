@@ -1,8 +1,7 @@
 import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
-import { DISTRICT_SIZES, generateDistrict, mutate, type District } from "@sis-sync/sis-simulator/src/generator";
-import { startSftpPeer, type SftpPeer } from "@sis-sync/sis-simulator/src/sftp/sftp-peer";
+import { DISTRICT_SIZES, generateDistrict, mutate, startSftpPeer, type District, type SftpPeer } from "@sis-sync/sis-simulator";
 import type { ConnectorLogger } from "@sis-sync/roster";
 import { createProvider, kindStats, rosterSnapshot, runSync, statusCounts, withNoErrors, type TestProvider } from "../../sync-engine/test/helpers/sync-harness";
 import type { OneRosterCsvConfig } from "../src";
