@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
@@ -65,6 +66,16 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** CPU time (user + system) a process has used so far, from /proc (Linux), in ms. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
+  } catch {
+    return NaN;
   }
 }
 
@@ -166,12 +177,13 @@ async function main(): Promise<void> {
     /** `seconds` of the mixed reads at `rate` req/s overall (split evenly over the endpoints). */
     const measure = async (seconds: number) => {
       const load1 = loadavg()[0];
+      const cpu0 = cpuMs(api!.pid!);
       const list = endpoints(bigId);
       const perRate = rate / list.length;
       const rows = await Promise.all(
         list.map(async (e) => {
           const latencies: number[] = [];
-          const options = { url: `${base}${e.path}`, headers: { authorization: `Bearer ${token}` }, connections: 4, overallRate: perRate, duration: seconds, timeout: 10 };
+          const options = { url: `${base}${e.path}`, headers: { authorization: `Bearer ${token}` }, connections: 10, overallRate: perRate, duration: seconds, timeout: 10 };
           const result = await new Promise<autocannon.Result>((res, rej) => {
             const inst = autocannon(options, (err, r) => (err ? rej(err) : res(r)));
             inst.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
@@ -179,7 +191,8 @@ async function main(): Promise<void> {
           return { ...e, latencies: latencies.sort((a, b) => a - b), result };
         }),
       );
-      return { rows, load1 };
+      const apiCpuMs = cpuMs(api!.pid!) - cpu0;
+      return { rows, load1, apiCpuMs };
     };
 
     const idle = baseline > 0 ? await measure(baseline) : undefined;
@@ -193,8 +206,8 @@ async function main(): Promise<void> {
 
     const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "–");
     const errorsOf = (r: autocannon.Result) => r.errors + r.timeouts + r.non2xx;
-    const row = (phase: string, name: string, lat: number[], count: number, secs: number, errors: number) =>
-      `| ${phase} | ${name} | ${count} | ${(count / secs).toFixed(1)} | ${fmt(percentile(lat, 50))} | ${fmt(percentile(lat, 97.5))} | ${fmt(percentile(lat, 99))} | ${fmt(lat[lat.length - 1])} | ${errors} |`;
+    const row = (phase: string, name: string, lat: number[], count: number, secs: number, errors: number, cpuPerReq = "") =>
+      `| ${phase} | ${name} | ${count} | ${(count / secs).toFixed(1)} | ${fmt(percentile(lat, 50))} | ${fmt(percentile(lat, 97.5))} | ${fmt(percentile(lat, 99))} | ${fmt(lat[lat.length - 1])} | ${errors} | ${cpuPerReq} |`;
     const phaseRows = (phase: string, m: Awaited<ReturnType<typeof measure>>, perEndpoint: boolean) => [
       ...(perEndpoint ? m.rows.map((r) => row(phase, r.name, r.latencies, r.result.requests.total, r.result.duration, errorsOf(r.result))) : []),
       row(
@@ -204,16 +217,17 @@ async function main(): Promise<void> {
         m.rows.reduce((s, r) => s + r.result.requests.total, 0),
         Math.max(...m.rows.map((r) => r.result.duration)),
         m.rows.reduce((s, r) => s + errorsOf(r.result), 0),
+        (m.apiCpuMs / Math.max(1, m.rows.reduce((s, r) => s + r.result.requests.total, 0))).toFixed(2),
       ),
     ];
     const lines = [
       `API load test — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}.`,
-      `Target ${rate} req/s of mixed reads over loopback (4 endpoints × ${rate / 4} req/s, 4 connections each); "idle": ${baseline} s with no sync running` +
+      `Target ${rate} req/s of mixed reads over loopback (4 endpoints × ${rate / 4} req/s, 10 connections each); "idle": ${baseline} s with no sync running` +
         ` (1-min load average ${idle ? idle.load1.toFixed(1) : "–"}); "during sync": ${duration} s while a ${size} OneRoster sync runs (load average ${busy.load1.toFixed(1)};` +
         ` run ${runStateDuring} when the load ended). API, worker, simulator, Postgres and Redis share the machine.`,
       "",
-      "| phase | endpoint | requests | req/s | p50 ms | p97.5 ms | p99 ms | max ms | errors |",
-      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| phase | endpoint | requests | req/s | p50 ms | p97.5 ms | p99 ms | max ms | errors | API CPU ms/request |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...(idle ? phaseRows("idle", idle, false) : []),
       ...phaseRows("during sync", busy, true),
     ];
