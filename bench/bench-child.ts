@@ -6,8 +6,7 @@
  *   task=sync   executeSync, as the worker calls it
  */
 // bench/ is not a workspace package: it reaches the packages by path (their own node_modules resolve their deps).
-import { eq } from "../packages/db/node_modules/drizzle-orm";
-import { createDb, sisSyncRuns } from "../packages/db/src";
+import { createDb } from "../packages/db/src";
 import { createLogger } from "../packages/logger/src";
 import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch } from "../packages/roster/src";
 import { DISTRICT_SIZES, generateDistrict, mutate, type District, type DistrictSize } from "../packages/sis-simulator/src/generator";
@@ -75,7 +74,12 @@ async function main() {
     await close();
   } else if (args.task === "sync") {
     const { db, pool, close } = createDb(args.url, { max: 2 });
-    const [run] = await db.insert(sisSyncRuns).values({ providerId: args.provider, tenantId: args.tenant, status: "IN_PROGRESS", isManual: true }).returning();
+    // Raw SQL, not the drizzle table: the run row's other columns are the platform's business.
+    const { rows } = await pool.query<{ id: string }>(
+      "insert into sis_sync_runs (provider_id, tenant_id, status, is_manual) values ($1, $2, 'IN_PROGRESS', true) returning id",
+      [args.provider, args.tenant],
+    );
+    const run = rows[0];
     const outcome = await executeSync({
       db,
       pool,
@@ -87,7 +91,7 @@ async function main() {
       setPhase: async () => undefined,
       reportProgress: () => undefined,
     });
-    await db.update(sisSyncRuns).set({ status: outcome.status, stats: outcome.stats, completedAt: new Date() }).where(eq(sisSyncRuns.id, run.id));
+    await pool.query("update sis_sync_runs set status = $2, stats = $3, completed_at = now() where id = $1", [run.id, outcome.status, JSON.stringify(outcome.stats)]);
     await close();
     out = { status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage };
   }

@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { createDb, runMigrations, sisProviders } from "../packages/db/src";
+import { createDb, runMigrations } from "../packages/db/src";
 import { DISTRICT_SIZES, type DistrictSize } from "../packages/sis-simulator/src/generator";
 
 const ADMIN_URL = process.env.BENCH_DATABASE_ADMIN_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -53,10 +53,11 @@ async function main() {
   try {
     for (const size of sizes) {
       const p = DISTRICT_SIZES[size];
-      const [provider] = await handle.db
-        .insert(sisProviders)
-        .values({ tenantId: `bench-${size}`, providerType: "ONEROSTER_API", name: `bench ${size}`, configEncrypted: "v1.bench" })
-        .returning();
+      const { rows } = await handle.pool.query<{ id: string; tenantId: string }>(
+        `insert into sis_providers (tenant_id, provider_type, name, config_encrypted) values ($1, 'ONEROSTER_API', $2, 'v1.bench') returning id, tenant_id as "tenantId"`,
+        [`bench-${size}`, `bench ${size}`],
+      );
+      const provider = rows[0];
       const common = { size, url: url.toString() };
       const read = await step({ ...common, task: "read" });
       const floor = await step({ ...common, task: "floor" });
