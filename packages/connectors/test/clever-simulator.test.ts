@@ -292,7 +292,8 @@ describe("Clever connector against the simulator's Clever peer", () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectorError);
     expect((err as ConnectorError).code).toBe("CANCELLED");
-    expect(Date.now() - cancelledAt).toBeLessThan(500);
+    // Checked between pages: the next page is never asked for (the bound leaves room for a busy CI box).
+    expect(Date.now() - cancelledAt).toBeLessThan(1_000);
     expect(kinds.filter((k) => k === "users")).toHaveLength(1);
     expect(kinds).not.toContain("enrollments");
     const requestsAtCancel = peer.stats().dataRequests;
@@ -307,7 +308,8 @@ describe("Clever connector against the simulator's Clever peer", () => {
     setTimeout(() => ac.abort(), 300);
     const err = await extractAll(new CleverConnector(cleverConfig(peer), deps(), { http: { ...fastHttp, timeoutMs: 30_000 } }), ac.signal).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "CANCELLED" });
-    expect(Date.now() - started).toBeLessThan(1_500);
+    // The hung request would otherwise wait out the 30 s timeout.
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it("survives a dropped connection, a hung request and a repeated record", async () => {
