@@ -151,6 +151,7 @@ export function ProviderDetails({ providerId, tab }: { providerId: string; tab: 
               </dl>
             </section>
             <CredentialsCard provider={provider} onEdit={() => setEditingCreds(true)} />
+            <OptionsCard provider={provider} onSaved={setProvider} />
             <section className="card danger-zone" aria-labelledby="danger-heading">
               <h2 id="danger-heading">Delete integration</h2>
               <p className="muted">Stops its schedule and any running sync. Run history and roster data stay.</p>
@@ -375,5 +376,91 @@ function DeleteModal({ provider, onClose }: { provider: Provider; onClose: () =>
         </div>
       </form>
     </Modal>
+  );
+}
+
+function OptionsCard({ provider, onSaved }: { provider: Provider; onSaved: (p: Provider) => void }) {
+  const createUsers = provider.options?.createUsers ?? true;
+  const ratio = provider.options?.maxDeactivationRatio ?? 0.2;
+  const [editing, setEditing] = useState(false);
+  const [create, setCreate] = useState(createUsers);
+  const [percent, setPercent] = useState(String(Math.round(ratio * 100)));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState<string[]>([]);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setGeneral([]);
+    const n = Number(percent);
+    try {
+      onSaved(await api.updateProvider(provider.id, { options: { createUsers: create, maxDeactivationRatio: percent.trim() === "" || Number.isNaN(n) ? percent : n / 100 } }));
+      setEditing(false);
+    } catch (err) {
+      const r = splitErrors(err, ["options.createUsers", "options.maxDeactivationRatio"]);
+      setErrors(r.byPath);
+      setGeneral(r.general);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="card" aria-labelledby="options-heading">
+      <div className="card-header">
+        <h2 id="options-heading">Sync rules</h2>
+        {!editing && (
+          <button
+            type="button"
+            className="button small"
+            onClick={() => {
+              setCreate(createUsers);
+              setPercent(String(Math.round(ratio * 100)));
+              setEditing(true);
+            }}
+          >
+            Edit rules
+          </button>
+        )}
+      </div>
+      {!editing ? (
+        <dl className="facts">
+          <div>
+            <dt>Unmatched people</dt>
+            <dd>{createUsers ? "Created as new users" : "Skipped (listed as record errors)"}</dd>
+          </div>
+          <div>
+            <dt>Deactivation safety limit</dt>
+            <dd>{Math.round(ratio * 100)}% of a kind per sync</dd>
+          </div>
+        </dl>
+      ) : (
+        <form onSubmit={save} noValidate>
+          {general.length > 0 && <div className="alert alert-error" role="alert">{general.join(" ")}</div>}
+          <label className="checkbox">
+            <input type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} /> Create users for people who match no one in the district
+          </label>
+          {errors["options.createUsers"] && <p className="field-error" role="alert">{errors["options.createUsers"]}</p>}
+          <Field
+            label="Deactivation safety limit (%)"
+            required
+            error={errors["options.maxDeactivationRatio"]}
+            help="A sync that would deactivate more than this share of a kind's active records deactivates nothing and fails, unless forced."
+          >
+            {(props) => <input {...props} type="number" min={0} max={100} step={1} inputMode="numeric" value={percent} onChange={(e) => setPercent(e.target.value)} />}
+          </Field>
+          <div className="form-actions">
+            <button type="button" className="button" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+            <button type="submit" className="button primary" disabled={busy}>
+              {busy ? "Saving…" : "Save rules"}
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
   );
 }

@@ -219,7 +219,7 @@ it("changes the schedule, and shows the API's error for a bad cron beside the fi
   await expectText(page.getByTestId("schedule-text"), "Monday through Friday at 5:30 AM (America/Chicago)");
 });
 
-it("edits credentials keeping the stored secret, and disables and re-enables the provider", async () => {
+it("edits credentials keeping the stored secret, edits the sync rules, and disables and re-enables the provider", async () => {
   await openProvider();
   await page.getByRole("button", { name: "Edit credentials" }).click();
   const dialog = page.getByRole("dialog");
@@ -230,6 +230,16 @@ it("edits credentials keeping the stored secret, and disables and re-enables the
   // The secret survived the round trip: the connection still works.
   await page.getByRole("button", { name: "Test connection" }).click();
   await expectText(page.getByRole("status").filter({ hasText: "Connection" }), /Connection OK/, 30_000);
+
+  // Sync rules: the API refuses a limit above 100% and says so beside the field.
+  await page.getByRole("button", { name: "Edit rules" }).click();
+  const limit = page.getByRole("spinbutton", { name: /Deactivation safety limit/ });
+  await limit.fill("150");
+  await page.getByRole("button", { name: "Save rules" }).click();
+  await expect_(limit).toHaveAttribute("aria-invalid", "true");
+  await limit.fill("30");
+  await page.getByRole("button", { name: "Save rules" }).click();
+  await expectText(page.locator("section", { has: page.getByRole("heading", { name: "Sync rules" }) }), /30% of a kind per sync/);
 
   const toggle = page.getByRole("switch");
   await toggle.click();
