@@ -1,4 +1,3 @@
-import { StringDecoder } from "node:string_decoder";
 import type { Readable } from "node:stream";
 import { ConnectorError } from "@sis-sync/roster";
 
@@ -36,11 +35,19 @@ const CR = 13;
  * and reports character offsets, not lines. Splitting here gives record-aligned chunks to
  * papaparse, exact line numbers for record errors, and a hard cap on any one record.
  *
- * Decodes UTF-8 with a StringDecoder (multi-byte characters split across chunks survive),
- * strips a leading BOM, accepts LF and CRLF, skips blank lines.
+ * Decodes UTF-8 strictly, streaming (multi-byte characters split across chunks survive): OneRoster
+ * CSV is UTF-8, and a Latin-1 or UTF-16 file read leniently would overwrite every accented name
+ * with U+FFFD, so such a file is refused. Strips a leading BOM, accepts LF and CRLF, skips blank lines.
  */
 export async function* splitCsvRecords(stream: Readable, options: SplitOptions): AsyncGenerator<RawRecord[], void, void> {
-  const decoder = new StringDecoder("utf8");
+  const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const decode = (chunk?: Buffer): string => {
+    try {
+      return chunk ? utf8.decode(chunk, { stream: true }) : utf8.decode();
+    } catch {
+      throw new ConnectorError("BAD_FILE", `${options.fileName} line ${line}: the file is not UTF-8 text (export or save it as UTF-8); refusing the file`);
+    }
+  };
   let carry = ""; // text of the unfinished record
   let scanFrom = 0; // index in carry where scanning resumes
   let inQuotes = false;
@@ -91,6 +98,11 @@ export async function* splitCsvRecords(stream: Readable, options: SplitOptions):
     carry = text.slice(recordStart);
     scanFrom = i - recordStart;
     if (final && carry.length > 0) {
+      // A quote still open at the end of the file that spans lines has swallowed the rows after
+      // it: as one bad record they would vanish from the export (and be deactivated).
+      if (inQuotes && /\n\s*\S/.test(carry)) {
+        throw new ConnectorError("BAD_FILE", `${options.fileName} line ${line}: a quoted field is never closed, so every row after it would be lost; refusing the file`);
+      }
       const end = carry.charCodeAt(carry.length - 1) === CR ? carry.length - 1 : carry.length;
       if (end > 0) out.push({ text: carry.slice(0, end), line });
       carry = "";
@@ -99,7 +111,7 @@ export async function* splitCsvRecords(stream: Readable, options: SplitOptions):
 
   for await (const chunk of stream) {
     if (options.signal?.aborted) throw new ConnectorError("CANCELLED", "The sync was cancelled");
-    let text = typeof chunk === "string" ? chunk : decoder.write(chunk as Buffer);
+    let text = typeof chunk === "string" ? chunk : decode(chunk as Buffer);
     if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
@@ -110,7 +122,7 @@ export async function* splitCsvRecords(stream: Readable, options: SplitOptions):
     for (const r of out) if (r.text.length > options.maxRecordChars) tooLong(r.line);
     if (out.length > 0) yield out;
   }
-  const rest = decoder.end();
+  const rest = decode();
   const out: RawRecord[] = [];
   scan(carry + (first && rest.charCodeAt(0) === 0xfeff ? rest.slice(1) : rest), scanFrom, true, out);
   for (const r of out) if (r.text.length > options.maxRecordChars) tooLong(r.line);
