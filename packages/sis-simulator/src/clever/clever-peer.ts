@@ -19,6 +19,7 @@ import type { HttpFaults } from "../faults";
 import { sendJson } from "../http/send-json";
 import { PeerCore, closeServer, type HttpPeerControls, type ListenOptions } from "../http/peer-server";
 import { cleverCourse, cleverDistrict, cleverSchool, cleverSection, cleverTerm, cleverUser } from "./clever-records";
+import { CleverEventLog } from "./clever-events";
 
 export interface CleverCredentials {
   clientId: string;
@@ -85,6 +86,7 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
   let currentToken = options.credentials?.accessToken ?? token();
   tokens.set(currentToken, 0);
   const views = new ViewCache();
+  const events = new CleverEventLog();
   let minuteStart = Date.now();
   let usedThisMinute = 0;
 
@@ -327,6 +329,15 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
     const courseId = req.params.id;
     list(req, res, sectionsBy(d, "course", (c) => [c.courseId], courseId), (c) => cleverSection(d, c), "sections");
   });
+  api.get("/events", (req, res) => {
+    const after = typeof req.query.starting_after === "string" ? req.query.starting_after : undefined;
+    if (after !== undefined && !events.knows(after)) {
+      sendJson(res, 404, { message: `Event ${after} not found: unknown, or older than the event window` });
+      return;
+    }
+    list(req, res, events.set, (e) => ({ ...e }), "events");
+  });
+  api.get("/events/:id", (req, res) => one(res, events.set, req.params.id, (e) => ({ ...e }), "events"));
   api.use((_req, res) => sendJson(res, 404, { message: "Not found" }));
   app.use("/v3.0", api);
 
@@ -334,7 +345,10 @@ export async function startCleverPeer(options: CleverPeerOptions): Promise<Cleve
   return {
     url: `${origin}/v3.0`,
     credentials: { clientId, clientSecret, districtId: options.district.org.id, accessToken: currentToken, baseUrl: origin, tokenUrl: `${origin}/oauth/tokens` },
-    setDistrict: (d) => core.setDistrict(d),
+    setDistrict: (d) => {
+      events.record(core.district, d);
+      core.setDistrict(d);
+    },
     setFaults: (f) => core.faults.set(f),
     requestCount: () => core.stats().requests,
     stats: () => core.stats(),

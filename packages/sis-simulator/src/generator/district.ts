@@ -435,6 +435,9 @@ export function buildDistrict(state: DistrictState): District {
         modifiedDay: patch?.addedStudents.get(s) ?? created,
       })),
     ];
+  }, (ordinal) => {
+    const members = classMembers(ordinal);
+    return members.teachers.length + members.students.length;
   });
 
   const district: District = {

@@ -13,6 +13,8 @@ export class EnrollmentSet implements RecordSet<SimEnrollment> {
   constructor(
     private readonly classes: LayeredSet<SimClass>,
     private readonly rosterOf: (classOrdinal: number) => SimEnrollment[],
+    /** Roster size without building the records (prefix sums touch every class). */
+    private readonly rosterSize: (classOrdinal: number) => number,
   ) {}
 
   private sums(): Float64Array {
@@ -20,7 +22,7 @@ export class EnrollmentSet implements RecordSet<SimEnrollment> {
       const prefix = new Float64Array(this.classes.count + 1);
       let i = 0;
       for (const ordinal of this.classes.ordinals()) {
-        prefix[i + 1] = prefix[i] + this.rosterOf(ordinal).length;
+        prefix[i + 1] = prefix[i] + this.rosterSize(ordinal);
         i++;
       }
       this.prefix = prefix;

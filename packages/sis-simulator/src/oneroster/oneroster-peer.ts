@@ -11,6 +11,7 @@ import type { HttpFaults } from "../faults";
 import { sendJson } from "../http/send-json";
 import { PeerCore, closeServer, type HttpPeerControls, type ListenOptions } from "../http/peer-server";
 import { parseFilter } from "./filter";
+import { DELTA_HISTORY_DAYS, DeltaHistory, deltaSet, deltaSince, tombstones, type DeltaRow } from "./oneroster-delta";
 import { OAuth1Verifier } from "./oauth1";
 import { classJson, courseJson, enrollmentJson, orgJson, sessionJson, userJson, type OneRosterStyle, type OrgEntry } from "./oneroster-records";
 
@@ -110,6 +111,8 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
   const tokens = new Map<string, { issuedAt: number; expiresAt: number }>();
   if (flavour === "classlink") tokens.set(staticToken, { issuedAt: 0, expiresAt: Infinity });
   const views = new ViewCache();
+  const history = new DeltaHistory(options.district);
+  const deltas = new WeakMap<District, Map<string, RecordSet<DeltaRow>>>();
   const app = core.app;
 
   app.post("/oauth/token", express.urlencoded({ extended: false }), (req, res) => {
@@ -174,7 +177,9 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
     stringBooleans: flavour === "classlink",
   });
 
-  const list = <T extends { id: string }>(req: Request, res: Response, key: string, set: RecordSet<T>, toJson: (style: OneRosterStyle, r: T) => Json) => {
+  /** A top-level collection of a district, for the tombstones of a delta read. */
+  type Collection = (d: District) => { set: RecordSet<{ id: string }>; toJson: (style: OneRosterStyle, r: never) => Json };
+  const list = <T extends { id: string }>(req: Request, res: Response, key: string, set: RecordSet<T>, toJson: (style: OneRosterStyle, r: T) => Json, collection?: Collection) => {
     const style = styleOf(req);
     const q = req.query as Record<string, unknown>;
     const limit = q.limit === undefined ? DEFAULT_LIMIT : Number(q.limit);
@@ -184,7 +189,33 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
       return;
     }
     let records: RecordSet<T> = set;
-    if (typeof q.filter === "string") {
+    const since = collection && typeof q.filter === "string" ? deltaSince(q.filter) : null;
+    if (collection && since !== null) {
+      const base = history.at(since);
+      if (!base) {
+        imsxError(res, 400, "invalid_filter_field", `dateLastModified '${since}' is older than the change history this server keeps (${DELTA_HISTORY_DAYS} days)`);
+        return;
+      }
+      const d = core.district;
+      const cache = deltas.get(d) ?? new Map<string, RecordSet<DeltaRow>>();
+      deltas.set(d, cache);
+      const cacheKey = `${base.day}|${req.baseUrl}${req.path}|${String(q.filter)}`;
+      let rows = cache.get(cacheKey);
+      if (!rows) {
+        const keep = parseFilter(String(q.filter));
+        const changed: DeltaRow[] = [];
+        for (const r of set) {
+          const json = toJson(style, r);
+          if (keep(json)) changed.push({ id: r.id, json });
+        }
+        const old = collection(base);
+        const now = collection(d);
+        rows = deltaSet(changed, tombstones(old.set, now.set, (r) => old.toJson(style, r as never), d.day));
+        cache.set(cacheKey, rows);
+      }
+      records = rows as unknown as RecordSet<T>;
+      toJson = (_style, r) => (r as unknown as DeltaRow).json;
+    } else if (typeof q.filter === "string") {
       let keep: (r: Json) => boolean;
       try {
         keep = parseFilter(q.filter);
@@ -270,7 +301,8 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
     return set.at(index);
   };
 
-  api.get("/orgs", (req, res) => list(req, res, "orgs", orgs(core.district), org(core.district)));
+  const orgsOf: Collection = (d) => ({ set: orgs(d), toJson: org(d) as never });
+  api.get("/orgs", (req, res) => list(req, res, "orgs", orgs(core.district), org(core.district), orgsOf));
   api.get("/orgs/:id", (req, res) => one(req, res, "org", orgs(core.district), org(core.district)));
   api.get("/schools", (req, res) => list(req, res, "orgs", schoolOrgs(core.district), org(core.district)));
   api.get("/schools/:id", (req, res) => one(req, res, "org", schoolOrgs(core.district), org(core.district)));
@@ -281,15 +313,15 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
   api.get("/gradingPeriods", (req, res) => list(req, res, "academicSessions", new ArraySet<{ id: string }>([]), () => ({})));
   api.get("/courses", (req, res) => list(req, res, "courses", core.district.courses, (s, r) => courseJson(s, core.district, r)));
   api.get("/courses/:id", (req, res) => one(req, res, "course", core.district.courses, (s, r) => courseJson(s, core.district, r)));
-  api.get("/classes", (req, res) => list(req, res, "classes", core.district.classes, cls));
+  api.get("/classes", (req, res) => list(req, res, "classes", core.district.classes, cls, (d) => ({ set: d.classes, toJson: cls as never })));
   api.get("/classes/:id", (req, res) => one(req, res, "class", core.district.classes, cls));
-  api.get("/users", (req, res) => list(req, res, "users", core.district.users, user(core.district)));
+  api.get("/users", (req, res) => list(req, res, "users", core.district.users, user(core.district), (d) => ({ set: d.users, toJson: user(d) as never })));
   api.get("/users/:id", (req, res) => one(req, res, "user", core.district.users, user(core.district)));
   api.get("/students", (req, res) => list(req, res, "users", core.district.students, user(core.district)));
   api.get("/students/:id", (req, res) => one(req, res, "user", core.district.students, user(core.district)));
   api.get("/teachers", (req, res) => list(req, res, "users", core.district.teachers, user(core.district)));
   api.get("/teachers/:id", (req, res) => one(req, res, "user", core.district.teachers, user(core.district)));
-  api.get("/enrollments", (req, res) => list(req, res, "enrollments", core.district.enrollments, enrollment));
+  api.get("/enrollments", (req, res) => list(req, res, "enrollments", core.district.enrollments, enrollment, (d) => ({ set: d.enrollments, toJson: enrollment as never })));
   api.get("/enrollments/:id", (req, res) => one(req, res, "enrollment", core.district.enrollments, enrollment));
 
   api.get("/schools/:id/:relation", (req, res) => {
@@ -358,7 +390,10 @@ export async function startOneRosterPeer(options: OneRosterPeerOptions | ClassLi
 
   const { server, origin } = await core.listen(options);
   const controls: HttpPeerControls = {
-    setDistrict: (d) => core.setDistrict(d),
+    setDistrict: (d) => {
+      history.record(d);
+      core.setDistrict(d);
+    },
     setFaults: (f) => core.faults.set(f),
     requestCount: () => core.stats().requests,
     stats: () => core.stats(),
