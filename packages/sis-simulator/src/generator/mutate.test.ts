@@ -101,6 +101,19 @@ describe("mutate", () => {
     expect([...day1.enrollments]).toEqual(before.enrollments);
   });
 
+  it("reads the next day's records by position and by id, removals and additions included", () => {
+    let d = generateDistrict({ ...THREE_SCHOOLS, seed: 12 });
+    for (let n = 1; n <= 2; n++) d = mutate(d, { seed: n, withdrawStudents: 0.1, dropClasses: 0.1, newStudents: 0.05, addClasses: 0.05 }).district;
+    for (const set of [d.users, d.students, d.classes, d.enrollments] as const) {
+      const all = [...set];
+      expect(all).toHaveLength(set.count);
+      for (let i = 0; i < all.length; i += 7) {
+        expect(set.at(i)).toEqual(all[i]);
+        expect(set.indexOf(all[i].id)).toBe(i);
+      }
+    }
+  });
+
   it("is deterministic for a seed", () => {
     const d = generateDistrict({ ...DISTRICT_SIZES.tiny, seed: 3 });
     const a = mutate(d, { seed: 5 });
