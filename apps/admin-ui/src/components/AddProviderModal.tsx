@@ -6,6 +6,7 @@ import { ConfigFields } from "./ConfigFields";
 import { Field } from "./Field";
 import { Modal } from "./Modal";
 import { ScheduleEditor, type ScheduleValue } from "./ScheduleEditor";
+import { useFocusFirstInvalid } from "./use-focus-invalid";
 
 const STEPS = ["Type", "Credentials", "Test connection", "Schedule"] as const;
 
@@ -26,6 +27,7 @@ export function AddProviderModal({ tenantId, onClose, onSaved }: { tenantId: str
   const [test, setTest] = useState<{ success: boolean; message: string } | null>(null);
   const [schedule, setSchedule] = useState<ScheduleValue>({ schedule: "daily", timezone: "UTC" });
   const [enabled, setEnabled] = useState(true);
+  const formRef = useFocusFirstInvalid<HTMLDivElement>(errors);
 
   const resetErrors = () => {
     setErrors({});
@@ -118,6 +120,7 @@ export function AddProviderModal({ tenantId, onClose, onSaved }: { tenantId: str
         </div>
       )}
 
+      <div ref={formRef}>
       {step === 0 && (
         <form
           onSubmit={(e) => {
@@ -215,6 +218,7 @@ export function AddProviderModal({ tenantId, onClose, onSaved }: { tenantId: str
           </div>
         </form>
       )}
+      </div>
     </Modal>
   );
 }

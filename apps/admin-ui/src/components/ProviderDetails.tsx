@@ -13,6 +13,7 @@ import { RunHistory } from "./RunHistory";
 import { ScheduleEditor, type ScheduleValue } from "./ScheduleEditor";
 import { EnabledBadge, StatusBadge } from "./StatusBadge";
 import { SyncPanel } from "./SyncPanel";
+import { useFocusFirstInvalid } from "./use-focus-invalid";
 
 export function ProviderDetails({ providerId, tab }: { providerId: string; tab: "overview" | "history" }) {
   const [provider, setProvider] = useState<Provider | null>(null);
@@ -186,6 +187,7 @@ function ScheduleCard({ provider, onSaved }: { provider: Provider; onSaved: (p: 
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const formRef = useFocusFirstInvalid<HTMLFormElement>(errors);
 
   const startEdit = () => {
     setValue({ schedule: provider.syncSchedule, timezone: provider.syncTimezone || "UTC" });
@@ -231,7 +233,7 @@ function ScheduleCard({ provider, onSaved }: { provider: Provider; onSaved: (p: 
         </>
       )}
       {editing && (
-        <form onSubmit={save} noValidate>
+        <form onSubmit={save} noValidate ref={formRef}>
           {general.length > 0 && <div className="alert alert-error" role="alert">{general.join(" ")}</div>}
           <ScheduleEditor value={value} onChange={setValue} errors={errors} />
           <div className="form-actions">
@@ -303,6 +305,7 @@ function EditCredentialsModal({ provider, onClose, onSaved }: { provider: Provid
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const formRef = useFocusFirstInvalid<HTMLFormElement>(errors);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -322,7 +325,7 @@ function EditCredentialsModal({ provider, onClose, onSaved }: { provider: Provid
 
   return (
     <Modal title={`Edit ${provider.name}`} onClose={onClose}>
-      <form onSubmit={save} noValidate>
+      <form onSubmit={save} noValidate ref={formRef}>
         {general.length > 0 && <div className="alert alert-error" role="alert">{general.join(" ")}</div>}
         <Field label="Display name" error={errors.name} required>
           {(props) => <input {...props} data-autofocus value={name} onChange={(e) => setName(e.target.value)} />}
@@ -388,6 +391,7 @@ function OptionsCard({ provider, onSaved }: { provider: Provider; onSaved: (p: P
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const formRef = useFocusFirstInvalid<HTMLFormElement>(errors);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -437,7 +441,7 @@ function OptionsCard({ provider, onSaved }: { provider: Provider; onSaved: (p: P
           </div>
         </dl>
       ) : (
-        <form onSubmit={save} noValidate>
+        <form onSubmit={save} noValidate ref={formRef}>
           {general.length > 0 && <div className="alert alert-error" role="alert">{general.join(" ")}</div>}
           <label className="checkbox">
             <input type="checkbox" checked={create} onChange={(e) => setCreate(e.target.checked)} /> Create users for people who match no one in the district

@@ -85,6 +85,8 @@ it("adds a Clever provider through the modal, showing the API's validation error
   // 422 from the API: the message sits beside "API base URL" and the field is marked invalid.
   const baseUrl = dialog.getByRole("textbox", { name: "API base URL" });
   await expect_(baseUrl).toHaveAttribute("aria-invalid", "true");
+  // …and focus moves to it, so a keyboard or screen-reader user lands on the problem.
+  await waitUntil(() => baseUrl.evaluate((el) => el === el.ownerDocument.activeElement), "focus on the invalid field");
   const describedBy = (await baseUrl.getAttribute("aria-describedby"))!.split(" ")[0];
   await expectText(page.locator(`[id="${describedBy}"]`), /http\(s\) URL/);
   await shot("admin-ui-validation-error.png");
