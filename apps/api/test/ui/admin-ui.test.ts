@@ -27,6 +27,7 @@ let district: District;
 let browser: Browser;
 let page: Page;
 let providerId = "";
+let sftpProviderId = "";
 
 const shot = (name: string) => page.screenshot({ path: resolve(DOCS, name) });
 
@@ -273,6 +274,7 @@ it("adds a OneRoster CSV provider over SFTP with a password, and cancelling a dr
   await dialog.getByRole("button", { name: "Save integration" }).click();
   await page.getByRole("heading", { level: 1, name: "Riverside SFTP export" }).waitFor();
   await expectText(page.getByTestId("schedule-text"), "Manual only");
+  sftpProviderId = page.url().split("/providers/")[1];
 
   // A draft: credentials saved (so the connection could be tested), then the modal is closed
   // with Escape. Focus returns to the button that opened it, and the draft is gone.
@@ -326,6 +328,40 @@ it("takes the screenshots of the list and the history, and fits a tablet", async
   } finally {
     await page.setViewportSize({ width: 1280, height: 800 });
   }
+});
+
+it("shows a PARTIAL run's record errors, and deletes a provider after confirmation", async () => {
+  // users.csv gets a row with an unterminated quote: that record is rejected, the rest load.
+  await sim.sftp.setFaults({ malformedRowInUsers: true });
+  try {
+    await page.goto(`${stack.baseUrl}/integrations/sis/providers/${sftpProviderId}`);
+    await page.getByRole("heading", { level: 1, name: "Riverside SFTP export" }).waitFor();
+    await runSyncToEnd();
+    await expectText(page.getByTestId("sync-result"), /Partial/);
+  } finally {
+    await sim.sftp.setFaults({});
+  }
+  await page.getByRole("link", { name: "Sync history" }).click();
+  const row = page.locator("table.runs-table tbody tr").first();
+  await expectText(row, /Partial/);
+  await row.getByRole("link", { name: /Details/ }).click();
+  const errorsTable = page.locator("section", { has: page.getByRole("heading", { name: "Record errors" }) }).getByRole("table");
+  await expectText(errorsTable, /sim-malformed-row/);
+  await expectText(errorsTable, /Quoted field unterminated/);
+  await shot("admin-ui-run-detail.png");
+
+  // Delete: the button stays disabled until the name is typed.
+  await page.goto(`${stack.baseUrl}/integrations/sis/providers/${sftpProviderId}`);
+  await page.getByRole("button", { name: "Delete integration…" }).click();
+  const dialog = page.getByRole("dialog", { name: "Delete integration?" });
+  const confirm = dialog.getByRole("button", { name: "Delete integration" });
+  await expect_(confirm).toBeDisabled();
+  await dialog.getByRole("textbox").fill("Riverside SFTP export");
+  await confirm.click();
+  await page.getByRole("heading", { name: "SIS integrations", level: 1 }).waitFor();
+  await expect_(page.locator("table.providers-table tbody tr")).toHaveCount(1);
+  const token = await stack.token({ sub: "t", roles: ["DISTRICT_ADMIN"], tenantId: TENANT });
+  expect((await stack.request("GET", `/api/v1/providers/${sftpProviderId}`, { token })).status).toBe(404);
 });
 
 it("shows a DISTRICT_ADMIN of another tenant nothing of this one", async () => {
