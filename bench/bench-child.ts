@@ -2,7 +2,8 @@
  * One measured step of the benchmark, in its own process so its peak RSS is what a worker
  * running that sync would need. Prints one JSON line: { ms, peakRssMiB, records, stats? }.
  *   task=read   iterate the source (generator → canonical pages), write nothing
- *   task=floor  the same rows COPYed into plain tables: the least any sync can do
+ *   task=floor  the same rows (normalised, hashed, encoded) COPYed into plain tables (no index, no
+ *               constraint): the least any sync can do; unlogged=true for tables like staging
  *   task=sync   executeSync, as the worker calls it
  */
 // bench/ is not a workspace package: it reaches the packages by path (their own node_modules resolve their deps).
@@ -54,7 +55,7 @@ async function main() {
     const widths = { schools: 3, classes: 11, users: 9, enrollments: 6 };
     for (const [k, w] of Object.entries(widths)) {
       const cols = ["seq int", "external_id text", "raw json", ...Array.from({ length: w }, (_, i) => `f${i} text`)].join(", ");
-      await client.query(`drop table if exists floor_${k}; create table floor_${k} (${cols})`);
+      await client.query(`drop table if exists floor_${k}; create ${args.unlogged === "true" ? "unlogged " : ""}table floor_${k} (${cols})`);
     }
     let stream: CopyStream | null = null;
     let kind = "";

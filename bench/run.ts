@@ -61,6 +61,7 @@ async function main() {
       const common = { size, url: url.toString() };
       const read = await step({ ...common, task: "read" });
       const floor = await step({ ...common, task: "floor" });
+      const floorUnlogged = await step({ ...common, task: "floor", unlogged: "true" });
       const sync = { ...common, task: "sync", provider: provider.id, tenant: provider.tenantId };
       const full = await step({ ...sync, day: 0 });
       const same = await step({ ...sync, day: 0 });
@@ -75,6 +76,7 @@ async function main() {
         );
       row("read source (no writes)", read);
       row("floor: raw COPY into plain tables", floor);
+      row("(floor into UNLOGGED tables, like staging)", floorUnlogged);
       row("full sync (first run)", full);
       row("no-change re-sync", same);
       row("1 %-change re-sync", changed);

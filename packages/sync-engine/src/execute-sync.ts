@@ -75,15 +75,24 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     await client.query(`analyze ${ENTITY_KINDS.map((k) => STAGING_TABLES[k]).join(", ")}`);
     await client.query("select pg_advisory_lock($1, hashtext($2))", [ROSTER_LOCK_NAMESPACE, run.tenantId]);
     try {
-      await validateStaging(client, {
-        runId: run.id,
-        providerId: provider.id,
-        tenantId: run.tenantId,
-        createUsers: provider.options.createUsers,
-        delta,
-        checkpoint,
-      });
-      checkpoint();
+      // Flags and record errors land together (a cancel mid-way leaves none); work_mem as in the load.
+      await client.query("begin");
+      try {
+        await client.query("set local work_mem = '64MB'");
+        await validateStaging(client, {
+          runId: run.id,
+          providerId: provider.id,
+          tenantId: run.tenantId,
+          createUsers: provider.options.createUsers,
+          delta,
+          checkpoint,
+        });
+        checkpoint();
+        await client.query("commit");
+      } catch (e) {
+        await client.query("rollback").catch(() => (broken = true));
+        throw e;
+      }
       lap("validatedMs");
 
       await ctx.setPhase("load");
@@ -115,7 +124,13 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
         lap("committedMs");
         await ctx.setPhase("done");
         logger.info("sync loaded", { runId: run.id, dryRun: run.dryRun, stats, counts, timings });
-        return { status: finishedStatus(stats), stats, errorMessage: null, nextCursor: result.nextCursor };
+        return {
+          status: finishedStatus(stats),
+          stats,
+          errorMessage: null,
+          nextCursor: result.nextCursor,
+          ...(run.mode === "incremental" && result.fellBackToFull === true ? { fellBackToFull: true } : {}),
+        };
       } finally {
         if (!committed) await client.query("rollback").catch(() => (broken = true));
       }
@@ -146,7 +161,13 @@ type Extracted = { result: ExtractResult; counts: Record<EntityKind, number> } |
 async function extractToStaging(ctx: SyncRunContext, client: PoolClient, checkpoint: () => void): Promise<Extracted> {
   const { run, signal, logger } = ctx;
   const stager = new StagingWriter(client, run.id);
-  const pages = ctx.connector.extract({ signal, logger, mode: run.mode, cursor: run.mode === "incremental" ? ctx.provider.syncCursor : null });
+  const pages = ctx.connector.extract({
+    signal,
+    logger,
+    mode: run.mode,
+    cursor: run.mode === "incremental" ? ctx.provider.syncCursor : null,
+    wantCursor: run.mode === "incremental" || ctx.provider.incremental === true,
+  });
   try {
     let next: IteratorResult<ExtractBatch, ExtractResult>;
     for (;;) {

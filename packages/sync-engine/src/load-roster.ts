@@ -93,6 +93,13 @@ export interface LoadResult {
 }
 
 const q = (c: string) => `"${c}"`;
+const camel = (c: string) => c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase());
+
+/** A record's fields as JSON with the API's names (the change feed's before/after); `status` too when asked. */
+function jsonOf(spec: KindLoad, alias: string, withStatus = true): string {
+  const pairs = spec.fields.map(([c]) => `'${camel(c)}', ${alias}.${q(c)}`);
+  return `jsonb_build_object(${[...(withStatus ? [`'status', ${alias}.status`] : []), ...pairs].join(", ")})`;
+}
 const ANALYZE_AFTER_ROWS = 1000;
 
 /**
@@ -144,15 +151,33 @@ export async function loadRoster(client: PoolClient, p: LoadParams): Promise<Loa
       [p.runId, p.providerId],
     );
     await client.query(`analyze ${w}`);
+    // Each write and its change-feed rows (the outbox, issue #9) are one statement: the feed holds
+    // exactly what this transaction wrote. An UPDATE … FROM that joins the table again (`o`) sees
+    // the rows as they were before the statement, which gives the "before" side of an update.
     const created = await client.query(
-      `insert into ${entity} (id, tenant_id, status, ${cols.join(", ")}, content_hash)
-       select entity_id, $1, 'active', ${cols.join(", ")}, content_hash from ${w} where new_entity`,
-      [p.tenantId],
+      `with ins as (
+         insert into ${entity} (id, tenant_id, status, ${cols.join(", ")}, content_hash)
+         select entity_id, $1, 'active', ${cols.join(", ")}, content_hash from ${w} where new_entity
+         returning id, status, ${cols.join(", ")})
+       insert into roster_changes (tenant_id, run_id, provider_id, kind, action, entity_id, external_id, after)
+       select $1, $2, $3, '${kind}', 'created', ins.id, w.external_id, ${jsonOf(spec, "ins", true)}
+         from ins join ${w} w on w.entity_id = ins.id and w.new_entity`,
+      [p.tenantId, p.runId, p.providerId],
     );
     const updated = await client.query(
-      `update ${entity} e set ${cols.map((c) => `${c} = w.${c}`).join(", ")}, content_hash = w.content_hash, status = 'active', updated_at = now()
-         from ${w} w
-        where not w.new_entity and e.id = w.entity_id and (e.content_hash <> w.content_hash or e.status <> 'active')`,
+      `with upd as (
+         update ${entity} e set ${cols.map((c) => `${c} = w.${c}`).join(", ")}, content_hash = w.content_hash, status = 'active', updated_at = now()
+           from ${w} w, ${entity} o
+          where not w.new_entity and e.id = w.entity_id and o.id = e.id and (e.content_hash <> w.content_hash or e.status <> 'active')
+          returning e.id, w.external_id, ${jsonOf(spec, "o", true)} as old_json, ${jsonOf(spec, "e", true)} as new_json)
+       insert into roster_changes (tenant_id, run_id, provider_id, kind, action, entity_id, external_id, changed_fields, before, after)
+       select $1, $2, $3, '${kind}', case when upd.old_json->>'status' = 'active' then 'updated' else 'reactivated' end,
+              upd.id, upd.external_id, coalesce(d.fields, '{}'), coalesce(d.before, '{}'), coalesce(d.after, '{}')
+         from upd, lateral (
+           select array_agg(b.key order by b.key) as fields, jsonb_object_agg(b.key, b.value) as before,
+                  jsonb_object_agg(b.key, upd.new_json -> b.key) as after
+             from jsonb_each(upd.old_json) b where b.value is distinct from upd.new_json -> b.key) d`,
+      [p.tenantId, p.runId, p.providerId],
     );
     await client.query(
       `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash)
@@ -210,6 +235,17 @@ export async function loadRoster(client: PoolClient, p: LoadParams): Promise<Loa
         returning e.id)
      insert into deact_enrollments select id from d on conflict do nothing`,
   );
+  // Deactivations into the change feed, with this provider's external id where it has one.
+  for (const kind of ENTITY_KINDS) {
+    await client.query(
+      `insert into roster_changes (tenant_id, run_id, provider_id, kind, action, entity_id, external_id, changed_fields, before, after)
+       select $1, $2, $3, '${kind}', 'deactivated', d.id,
+              (select s.external_id from ${SOURCE_TABLES[kind]} s where s.entity_id = d.id and s.provider_id = $3 limit 1),
+              '{status}', '{"status":"active"}', '{"status":"inactive"}'
+         from deact_${kind} d order by d.id`,
+      [p.tenantId, p.runId, p.providerId],
+    );
+  }
   const deact = await client.query<{ kind: EntityKind; n: string }>(ENTITY_KINDS.map((k) => `select '${k}' as kind, count(*) as n from deact_${k}`).join(" union all "));
   for (const row of deact.rows) stats[row.kind].deactivated = Number(row.n);
 

@@ -21,6 +21,8 @@ export interface SyncProviderInfo {
   options: { createUsers: boolean; maxDeactivationRatio: number };
   /** Incremental cursor stored by the last successful run. */
   syncCursor: string | null;
+  /** The provider's `syncMode` is incremental (issue #9): full reads also return a cursor. */
+  incremental?: boolean;
 }
 
 /** What the worker hands the engine for one run; the worker owns the run row's lifecycle. */
@@ -48,6 +50,8 @@ export interface SyncOutcome {
   errorMessage: string | null;
   /** Cursor to store on the provider when the run succeeds (incremental syncs). */
   nextCursor?: string | null;
+  /** An incremental run whose source could not serve a delta read everything instead (a full sync). */
+  fellBackToFull?: boolean;
 }
 
 export function emptyStats(): RunStats {

@@ -91,13 +91,13 @@ async function matchUsers(client: PoolClient, p: ValidateParams): Promise<void> 
      by_email as (
        select u.seq, array_agg(x.id order by x.id) as ids
          from unlinked u join roster_users x on x.tenant_id = $3 and x.email_key = u.email_key
-        where u.email_key is not null and x.id not in (select entity_id from held)
+        where u.email_key is not null and not exists (select 1 from held h where h.entity_id = x.id)
         group by u.seq
      ),
      by_number as (
        select u.seq, array_agg(x.id order by x.id) as ids
          from unlinked u join roster_users x on x.tenant_id = $3 and x.student_number = u.student_number and x.role = 'student'
-        where u.email_key is null and u.role = 'student' and u.student_number is not null and x.id not in (select entity_id from held)
+        where u.email_key is null and u.role = 'student' and u.student_number is not null and not exists (select 1 from held h where h.entity_id = x.id)
         group by u.seq
      ),
      cand as (
