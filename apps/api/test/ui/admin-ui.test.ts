@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { generateDistrict, mutate, startSimulator, type CleverPeer, type District, type Simulator } from "@sis-sync/sis-simulator";
 import { ensureAdminUiBuilt } from "./support/admin-ui-build";
-import { launchBrowser, newPage, signIn } from "./support/browser";
+import { CHROMIUM_PATH, chromiumAvailable, launchBrowser, newPage, signIn } from "./support/browser";
 import { startTestStack, type TestStack } from "../support/test-stack";
 
 /**
@@ -32,6 +32,7 @@ let sftpProviderId = "";
 const shot = (name: string) => page.screenshot({ path: resolve(DOCS, name) });
 
 beforeAll(async () => {
+  if (!chromiumAvailable()) throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium (or set CHROMIUM_PATH); .ci/run installs it`);
   await ensureAdminUiBuilt();
   mkdirSync(DOCS, { recursive: true });
   district = generateDistrict({ seed: 7, schools: 3, teachersPerSchool: 5, studentsPerSchool: 40, classesPerSchool: 6, enrollmentsPerStudent: 3 });
