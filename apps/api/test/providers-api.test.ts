@@ -25,7 +25,7 @@ describe("providers API", () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ tenantId: "tenant-a", providerType: "CLEVER", name: "Clever", enabled: true, syncSchedule: "daily", syncTimezone: "America/Chicago", lastSyncAt: null });
     expect(res.body.config).toEqual({ clientId: "clever-client", clientSecret: "********", districtId: "d-1" });
-    expect(res.body.options).toEqual({ createUsers: true, maxDeactivationRatio: 0.2 });
+    expect(res.body.options).toEqual({ createUsers: true, maxDeactivationRatio: 0.2, syncMode: "full", fullSyncEvery: 7 });
     expect(new Date(res.body.nextSyncAt).getTime()).toBeGreaterThan(Date.now());
 
     const [row] = await stack.db.db.select().from(sisProviders).where(eq(sisProviders.id, res.body.id));

@@ -13,7 +13,7 @@ const UNIQUE_VIOLATION = "23505";
 /** A scheduler fire's run; undefined when the provider already has a live run (the unique index says so). */
 export async function createScheduledRun(db: Executor, provider: SisProviderRow): Promise<SisSyncRunRow | undefined> {
   try {
-    const [run] = await db.insert(sisSyncRuns).values({ providerId: provider.id, tenantId: provider.tenantId, isManual: false }).returning();
+    const [run] = await db.insert(sisSyncRuns).values({ providerId: provider.id, tenantId: provider.tenantId, isManual: false, mode: "auto" }).returning();
     return run;
   } catch (e) {
     if (pgCode(e) === UNIQUE_VIOLATION) return undefined;
@@ -69,6 +69,38 @@ export interface RunOutcomeWrite {
   progress?: RunProgress;
   nextCursor?: string | null;
   fullSync?: boolean;
+  /** The mode the run ended up with (an incremental run that fell back to a full read is full). */
+  mode?: "full" | "incremental";
+  notes?: string | null;
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/**
+ * issue #9: the mode of a run, decided when a worker claims it. `auto` (scheduled runs, manual
+ * runs without a mode) is incremental only when the provider asks for it, holds a cursor and had
+ * a full reconcile within `fullSyncEvery` days; an explicit `incremental` still needs a cursor.
+ */
+export function decideRunMode(
+  requested: string,
+  provider: Pick<SisProviderRow, "options" | "syncCursor" | "lastFullSyncAt">,
+  now = new Date(),
+): { mode: "full" | "incremental"; notes: string | null } {
+  if (requested === "full") return { mode: "full", notes: null };
+  const o = provider.options as { syncMode?: string; fullSyncEvery?: number };
+  if (requested !== "incremental" && o.syncMode !== "incremental") return { mode: "full", notes: null };
+  if (!provider.syncCursor) return { mode: "full", notes: "Full sync: no incremental cursor yet (the first successful sync stores one)" };
+  if (requested !== "incremental") {
+    const every = o.fullSyncEvery ?? 7;
+    if (!provider.lastFullSyncAt || now.getTime() - provider.lastFullSyncAt.getTime() >= every * DAY_MS) {
+      return { mode: "full", notes: `Full sync: the periodic full reconcile (every ${every} days) is due` };
+    }
+  }
+  return { mode: "incremental", notes: null };
+}
+
+export async function setRunMode(db: Executor, runId: string, mode: "full" | "incremental", notes: string | null): Promise<void> {
+  await db.update(sisSyncRuns).set({ mode, notes }).where(eq(sisSyncRuns.id, runId));
 }
 
 /** Writes the terminal state once, only if this attempt still owns the run. */
@@ -80,6 +112,8 @@ export async function finishRun(db: Executor, run: { id: string; providerId: str
         status: outcome.status,
         stats: outcome.stats,
         errorMessage: outcome.errorMessage,
+        ...(outcome.mode ? { mode: outcome.mode } : {}),
+        ...(outcome.notes !== undefined ? { notes: outcome.notes } : {}),
         phase: "done",
         completedAt: sql`now()`,
         heartbeatAt: sql`now()`,

@@ -9,7 +9,7 @@ import { clearCancel, isCancelRequested, syncJobSchema, type CancellationWatcher
 import { ConnectorError, type SisConnector } from "@sis-sync/roster";
 import { executeSync, type SyncOutcome } from "@sis-sync/sync-engine";
 import type { ConnectorDeps } from "@sis-sync/connectors";
-import { claimRun, createScheduledRun, endPendingRun, finishRun, getLiveProvider, handBackRun, heartbeat } from "./run-store";
+import { claimRun, createScheduledRun, decideRunMode, endPendingRun, finishRun, getLiveProvider, handBackRun, heartbeat, setRunMode } from "./run-store";
 
 export type ConnectorFactory = (providerType: SisProviderRow["providerType"], config: unknown, deps: ConnectorDeps) => SisConnector;
 
@@ -79,6 +79,9 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       await finishRun(db.db, owned, { status: "FAILURE", stats: null, errorMessage: "Provider was deleted" });
       return "failed";
     }
+    const decided = decideRunMode(run.mode, provider);
+    if (decided.mode !== run.mode || decided.notes) await setRunMode(db.db, run.id, decided.mode, decided.notes);
+    log2.info("sync mode decided", { requested: run.mode, mode: decided.mode, notes: decided.notes });
 
     const controller = new AbortController();
     const unwatch = deps.watcher.watch(run.id, controller);
@@ -110,8 +113,8 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       outcome = await executeSync({
         db: db.db,
         pool: db.pool,
-        run: { id: run.id, providerId: run.providerId, tenantId: run.tenantId, dryRun: run.dryRun, force: run.force, mode: run.mode === "incremental" ? "incremental" : "full" },
-        provider: { id: provider.id, tenantId: provider.tenantId, providerType: provider.providerType, options: optionsOf(provider), syncCursor: provider.syncCursor },
+        run: { id: run.id, providerId: run.providerId, tenantId: run.tenantId, dryRun: run.dryRun, force: run.force, mode: decided.mode },
+        provider: { id: provider.id, tenantId: provider.tenantId, providerType: provider.providerType, options: optionsOf(provider), syncCursor: provider.syncCursor, incremental: (provider.options as { syncMode?: string }).syncMode === "incremental" },
         connector,
         signal: controller.signal,
         logger: log2,
@@ -150,7 +153,11 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       errorMessage: outcome.errorMessage,
       progress,
       nextCursor: outcome.nextCursor,
-      fullSync: run.mode !== "incremental",
+      // A run that fell back to a full read is a full sync: it reconciled by absence.
+      fullSync: decided.mode === "full" || outcome.fellBackToFull === true,
+      ...(outcome.fellBackToFull
+        ? { mode: "full" as const, notes: "Incremental sync fell back to a full sync: the source did not accept the stored cursor (too old or unknown)" }
+        : {}),
     });
     await clearCancel(redis, prefix, run.id).catch(() => undefined);
     log2.info("sync finished", { status: outcome.status, stats: outcome.stats, written });

@@ -53,6 +53,8 @@ export const oneRosterCsvConfigSchema = z.strictObject({
       message: "give exactly one of privateKeyPath, privateKey or password",
     }),
   remotePath: z.string().regex(/^\//, "must be an absolute path"),
+  /** issue #9: where the source drops delta exports (manifest `file.*` = delta); incremental runs read it. */
+  deltaPath: z.string().regex(/^\//, "must be an absolute path").optional(),
 });
 export type OneRosterCsvConfig = z.infer<typeof oneRosterCsvConfigSchema>;
 
@@ -76,5 +78,8 @@ export const SECRET_CONFIG_KEYS = ["clientSecret", "accessToken", "privateKey", 
 export const providerOptionsSchema = z.strictObject({
   createUsers: z.boolean().default(true),
   maxDeactivationRatio: z.number().min(0).max(1).default(0.2),
+  /** issue #9: `incremental` reads only what changed since the last successful run (a full reconcile still runs every `fullSyncEvery` days). */
+  syncMode: z.enum(["full", "incremental"]).default("full"),
+  fullSyncEvery: z.number().positive().max(365).default(7),
 });
 export type ProviderOptions = z.infer<typeof providerOptionsSchema>;

@@ -17,6 +17,11 @@ export interface ExtractContext {
   mode: SyncMode;
   /** Incremental cursor from the provider's last successful run (issue 9); null for full syncs. */
   cursor: string | null;
+  /**
+   * The provider syncs incrementally: a full read should also return the cursor the next
+   * incremental run starts from (Clever: the newest event id, read before the roster).
+   */
+  wantCursor?: boolean;
 }
 
 export interface ExtractResult {

@@ -17,7 +17,7 @@ export function providerView(row: SisProviderRow, cipher: ConfigCipher) {
     nextSyncAt: row.enabled ? iso(nextRunAt(row.syncSchedule, row.syncTimezone)) : null,
     lastSyncAt: iso(row.lastSyncAt),
     config: redactConfig(cipher.decrypt<Record<string, unknown>>(row.configEncrypted, row.id)),
-    options: { createUsers: true, maxDeactivationRatio: 0.2, ...row.options },
+    options: { createUsers: true, maxDeactivationRatio: 0.2, syncMode: "full", fullSyncEvery: 7, ...row.options },
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -39,5 +39,6 @@ export function runView(run: SisSyncRunRow) {
     completedAt: iso(run.completedAt),
     stats: run.stats,
     errorMessage: run.errorMessage,
+    notes: run.notes,
   };
 }

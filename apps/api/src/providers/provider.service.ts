@@ -139,7 +139,7 @@ export class ProviderService {
     try {
       const [run] = await this.deps.db
         .insert(sisSyncRuns)
-        .values({ providerId: row.id, tenantId: row.tenantId, isManual: true, dryRun: opts.dryRun ?? false, force: opts.force ?? false, mode: opts.mode ?? "full" })
+        .values({ providerId: row.id, tenantId: row.tenantId, isManual: true, dryRun: opts.dryRun ?? false, force: opts.force ?? false, mode: opts.mode ?? "auto" })
         .returning({ id: sisSyncRuns.id });
       runId = run.id;
     } catch (e) {

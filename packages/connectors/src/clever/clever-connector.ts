@@ -17,6 +17,7 @@ import type { CleverConfig } from "../provider-config";
 import { deriveCleverEnrollments, mapCleverSchool, mapCleverSection, mapCleverUser, type CleverLookups, type MapOutcome } from "./clever-mappers";
 import { CLEVER_MAX_PAGE_SIZE, cleverApiUrl, cleverPages, readCleverMap, throwIfCancelled, type CleverGetJson } from "./clever-paging";
 import { CLEVER_TOKEN_URL, cleverBasicAuth, fetchCleverDistrictToken } from "./clever-token";
+import { latestCleverEventId, readCleverDelta } from "./clever-events";
 import type { CleverCourse, CleverDistrict, CleverSchool, CleverSection, CleverTerm, CleverUser } from "./clever-types";
 
 export const CLEVER_BASE_URL = "https://api.clever.com";
@@ -104,10 +105,6 @@ export class CleverConnector implements SisConnector {
     const paging = (collection: string) => ({ baseUrl: this.baseUrl, limit: this.pageSize, signal, guard: session.api.pageGuard(collection) });
     try {
       await session.ensureToken(signal);
-      if (ctx.mode === "incremental") {
-        // Clever's Events API is issue 9's; until then every Clever sync reads the full roster.
-        logger.info("clever: incremental sync not available, reading the full roster", { providerId: this.deps.providerId });
-      }
 
       // Terms and courses are small: look them up while mapping sections.
       const lookups: CleverLookups = {
@@ -115,6 +112,33 @@ export class CleverConnector implements SisConnector {
         courses: await readCleverMap<CleverCourse>(session.getJson, "courses", paging("courses")),
       };
       const counts = { schools: 0, classes: 0, users: 0, enrollments: 0, rejected: 0, skippedUsers: 0 };
+
+      // Incremental (issue #9): the Events API after the stored event id. Events are read whole
+      // before anything is yielded, so a refused cursor falls back to the full read cleanly.
+      let fellBackToFull = false;
+      if (ctx.mode === "incremental" && ctx.cursor) {
+        try {
+          const delta = await readCleverDelta(session.getJson, paging("events"), ctx.cursor, lookups);
+          const schools = split(delta.schools);
+          const classes = split(delta.classes);
+          const users = split(delta.users);
+          if (schools.records.length || schools.rejected.length) yield batch("schools", schools.records, schools.rejected);
+          if (classes.records.length || classes.rejected.length) yield batch("classes", classes.records, classes.rejected);
+          if (users.records.length || users.rejected.length) yield batch("users", users.records, users.rejected);
+          if (delta.enrollments.length) yield batch("enrollments", delta.enrollments, []);
+          throwIfCancelled(signal);
+          logger.info("clever: events applied", { providerId: this.deps.providerId, events: delta.events, lastEventId: delta.lastEventId });
+          return { nextCursor: delta.lastEventId };
+        } catch (e) {
+          if (!(e instanceof ConnectorError && e.code === "CURSOR_EXPIRED")) throw e;
+          logger.warn("clever: events cursor refused; reading the full roster", { providerId: this.deps.providerId, message: e.message });
+          fellBackToFull = true;
+        }
+      } else if (ctx.mode === "incremental") {
+        fellBackToFull = true;
+      }
+      // The newest event before the read: events after it are replayed by the next incremental run.
+      const startCursor = ctx.wantCursor || ctx.mode === "incremental" ? await latestCleverEventId(session.getJson, this.baseUrl, signal) : null;
 
       for await (const page of cleverPages<CleverSchool>(session.getJson, "schools", paging("schools"))) {
         const { records, rejected } = split(page.map(mapCleverSchool));
@@ -158,7 +182,7 @@ export class CleverConnector implements SisConnector {
       }
       throwIfCancelled(signal);
       logger.info("clever: extract finished", { providerId: this.deps.providerId, ...counts });
-      return { nextCursor: null };
+      return { nextCursor: startCursor, ...(fellBackToFull ? { fellBackToFull: true } : {}) };
     } catch (err) {
       throw this.humanError(err, session);
     } finally {

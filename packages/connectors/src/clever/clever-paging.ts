@@ -17,6 +17,8 @@ export interface CleverPagingOptions {
   signal: AbortSignal;
   /** Counts pages and throws past a cap (`SisHttpClient.pageGuard`): a last defence against endless paging. */
   guard?: { next(): number };
+  /** Start after this id (the Events API cursor) instead of at the beginning. */
+  startingAfter?: string | null;
 }
 
 export function cleverApiUrl(baseUrl: string, path: string): string {
@@ -71,7 +73,7 @@ export async function* cleverPages<T extends { id: string }>(
 ): AsyncGenerator<T[], number, void> {
   const url = cleverApiUrl(options.baseUrl, path);
   const limit = Math.min(Math.max(1, Math.floor(options.limit)), CLEVER_MAX_PAGE_SIZE);
-  let cursor: string | null = null;
+  let cursor: string | null = options.startingAfter ?? null;
   let previousIds = new Set<string>();
   let total = 0;
   for (;;) {

@@ -32,7 +32,8 @@ import type { ZipLimits } from "./zip-source";
 export const ONEROSTER_CSV_PAGE_SIZE = 5000;
 
 /** Opens the export for one run; the SFTP implementation is the default, tests pass a local folder. */
-export type CsvSourceOpener = (signal: AbortSignal | undefined) => Promise<CsvSource>;
+/** `path`: the configured folder or file this read wants (`remotePath`, or `deltaPath` for an incremental run). */
+export type CsvSourceOpener = (signal: AbortSignal | undefined, path: string) => Promise<CsvSource>;
 
 export interface OneRosterCsvConnectorOptions {
   config: OneRosterCsvConfig;
@@ -62,12 +63,12 @@ const KIND_FILES: [EntityKind, OneRosterFileKey][] = [
 export class OneRosterCsvConnector implements SisConnector {
   constructor(private readonly options: OneRosterCsvConnectorOptions) {}
 
-  private async openSource(signal: AbortSignal | undefined): Promise<CsvSource> {
-    if (this.options.openSource) return this.options.openSource(signal);
+  private async openSource(signal: AbortSignal | undefined, path = this.options.config.remotePath): Promise<CsvSource> {
+    if (this.options.openSource) return this.options.openSource(signal, path);
     const { config, logger, allowPrivateHosts, zipLimits, tempDir } = this.options;
     const connection = await SftpConnection.connect(config, { allowPrivateHosts, logger, signal });
     try {
-      const found = await connection.resolve(config.remotePath);
+      const found = await connection.resolve(path);
       logger.info("OneRoster CSV export found", { location: `${connection.url}${found.path}`, kind: found.kind });
       return await connection.openExport(found, { allowPrivateHosts, logger, signal, zipLimits, tempDir });
     } catch (err) {
@@ -99,7 +100,10 @@ export class OneRosterCsvConnector implements SisConnector {
   }
 
   async *extract(ctx: ExtractContext): AsyncGenerator<ExtractBatch, ExtractResult, void> {
-    const source = await this.openSource(ctx.signal);
+    // Incremental (issue #9): the delta export at `deltaPath` when configured, else `remotePath`.
+    // The cursor only marks that a complete read happened; a CSV delta carries its own changes.
+    const deltaPath = ctx.mode === "incremental" && ctx.cursor ? this.options.config?.deltaPath : undefined;
+    const source = await this.openSource(ctx.signal, deltaPath);
     // Closing the source drops the SFTP connection, which ends any stream being read.
     const onAbort = () => void source.close().catch(() => undefined);
     ctx.signal.addEventListener("abort", onAbort, { once: true });
@@ -107,6 +111,19 @@ export class OneRosterCsvConnector implements SisConnector {
       const manifest = await readManifest(source, ctx.signal);
       ctx.logger.info("OneRoster CSV manifest read", { location: source.location, modes: manifest.modes, system: manifest.properties["source.systemName"] });
       const mapCtx: MapContext = { sessions: new Map(), courses: new Map(), nonSchoolOrgIds: new Set() };
+      if (deltaPath) {
+        // A delta lists only changed terms and courses; a changed class needs all of them (and
+        // the district orgs that are not schools), so they come from the bulk export first.
+        const bulk = await this.openSource(ctx.signal);
+        try {
+          const bulkManifest = await readManifest(bulk, ctx.signal);
+          for await (const batch of this.pages(bulk, bulkManifest, "orgs", "schools", (row) => mapOrgRow(row, mapCtx), ctx)) void batch;
+          await this.loadLookup(bulk, bulkManifest, "academicSessions", (row) => mapSessionRow(row), mapCtx.sessions, ctx);
+          await this.loadLookup(bulk, bulkManifest, "courses", (row) => mapCourseRow(row), mapCtx.courses, ctx);
+        } finally {
+          await bulk.close().catch(() => undefined);
+        }
+      }
 
       yield* this.pages(source, manifest, "orgs", "schools", (row) => mapOrgRow(row, mapCtx), ctx);
       await this.loadLookup(source, manifest, "academicSessions", (row) => mapSessionRow(row), mapCtx.sessions, ctx);
@@ -115,7 +132,11 @@ export class OneRosterCsvConnector implements SisConnector {
       yield* this.pages(source, manifest, "users", "users", (row) => mapUserRow(row, mapCtx), ctx);
       yield* this.pages(source, manifest, "enrollments", "enrollments", (row) => mapEnrollmentRow(row), ctx);
 
-      return { nextCursor: null, isDelta: isDeltaExport(manifest, ctx.logger) };
+      const isDelta = isDeltaExport(manifest, ctx.logger);
+      // Only a provider with a delta folder can sync incrementally; its cursor marks a completed read.
+      const nextCursor = this.options.config?.deltaPath ? new Date().toISOString() : null;
+      // An incremental run that found a bulk snapshot has read everything: it is a full sync.
+      return { nextCursor, isDelta, ...(ctx.mode === "incremental" && !isDelta ? { fellBackToFull: true } : {}) };
     } catch (err) {
       // After an abort, the closed connection's errors are the cancellation, not a source failure.
       if (ctx.signal.aborted && !(err instanceof ConnectorError && err.code === "CANCELLED")) {

@@ -63,14 +63,50 @@ export class OneRosterRestConnector implements SisConnector {
       if (m && (maxModified === null || m > maxModified)) maxModified = m;
     };
 
-    // Schools: /orgs filtered by type, so every server (and ClassLink) works the same way.
+    // Incremental (issue #9, research §3.2): every roster collection filtered on dateLastModified
+    // since the cursor, which is the newest dateLastModified the last successful run saw (the
+    // source's clock, never ours). A delta also carries `tobedeleted` rows: explicit deletions.
+    let filter: string | undefined;
+    let fellBackToFull = false;
     const schoolIds = new Set<string>();
-    yield* this.read("/orgs", ["orgs"], "schools", ctx, (raw) => {
+    let deltaOrgs: OneRosterRecord[] | null = null;
+    if (ctx.mode === "incremental") {
+      if (ctx.cursor) {
+        filter = `dateLastModified>'${ctx.cursor.replace(/'/g, "''")}'`;
+        try {
+          // The small /orgs delta first, before anything is yielded: a server that refuses the
+          // cursor (too old, or no filter support) refuses it here, and the run reads everything.
+          deltaOrgs = [];
+          for await (const page of this.client.list("/orgs", { signal, keys: ["orgs"], filter })) deltaOrgs.push(...page.records);
+        } catch (e) {
+          if (!(e instanceof SisHttpError && (e.status === 400 || e.status === 422))) throw e;
+          logger.warn("oneroster: the server refused the delta filter; reading everything", { source: this.options.sourceName, message: e.message });
+          filter = undefined;
+          deltaOrgs = null;
+          fellBackToFull = true;
+        }
+      } else {
+        fellBackToFull = true;
+      }
+      // A delta's users name schools that the delta itself may not hold.
+      if (deltaOrgs) {
+        await this.readLookup("/orgs", ["orgs"], ctx, (raw) => {
+          const m = mapSchool(raw);
+          if (m && "record" in m) schoolIds.add(m.record.externalId);
+        });
+      }
+    }
+    if (ctx.cursor) maxModified = ctx.cursor;
+
+    // Schools: /orgs filtered by type, so every server (and ClassLink) works the same way.
+    const mapOrg = (raw: OneRosterRecord) => {
       track(raw);
       const m = mapSchool(raw);
-      if (m && "record" in m) schoolIds.add(m.record.externalId);
+      if (m && "record" in m && !m.record.deleted) schoolIds.add(m.record.externalId);
       return m;
-    });
+    };
+    if (deltaOrgs) yield* this.mapped(deltaOrgs, "schools", mapOrg);
+    else yield* this.read("/orgs", ["orgs"], "schools", ctx, mapOrg);
 
     // Lookups for classes: term titles/dates and course titles. Small collections.
     const sessions = new Map<string, SessionInfo>();
@@ -96,12 +132,23 @@ export class OneRosterRestConnector implements SisConnector {
       logger.warn("oneroster: /courses not served; classes will have no course title", { source: this.options.sourceName });
     });
 
-    yield* this.read("/classes", ["classes"], "classes", ctx, (raw) => (track(raw), mapClass(raw, { sessions, courses })));
-    yield* this.read("/users", ["users"], "users", ctx, (raw) => (track(raw), mapUser(raw, schoolIds)));
-    yield* this.read("/enrollments", ["enrollments"], "enrollments", ctx, (raw) => (track(raw), mapEnrollment(raw)));
+    yield* this.read("/classes", ["classes"], "classes", ctx, (raw) => (track(raw), mapClass(raw, { sessions, courses })), filter);
+    yield* this.read("/users", ["users"], "users", ctx, (raw) => (track(raw), mapUser(raw, schoolIds)), filter);
+    yield* this.read("/enrollments", ["enrollments"], "enrollments", ctx, (raw) => (track(raw), mapEnrollment(raw)), filter);
 
-    // Incremental reads (dateLastModified filters) are issue 9; until then every run reads everything.
-    return { nextCursor: maxModified, ...(ctx.mode === "incremental" ? { fellBackToFull: true } : {}) };
+    return { nextCursor: maxModified, ...(fellBackToFull ? { fellBackToFull: true } : {}) };
+  }
+
+  private *mapped<K extends "schools">(raws: OneRosterRecord[], kind: K, map: (raw: OneRosterRecord) => Mapped<RecordOf<K>>): Generator<ExtractBatch, void, void> {
+    const out: RecordOf<K>[] = [];
+    const rejected: RejectedRecord[] = [];
+    for (const raw of raws) {
+      const m = map(raw);
+      if (m === null) continue;
+      if ("rejected" in m) rejected.push(m.rejected);
+      else out.push(m.record);
+    }
+    if (out.length || rejected.length) yield { kind, records: out, ...(rejected.length ? { rejected } : {}) } as ExtractBatch;
   }
 
   private async *read<K extends "schools" | "classes" | "users" | "enrollments">(
@@ -110,11 +157,12 @@ export class OneRosterRestConnector implements SisConnector {
     kind: K,
     ctx: ExtractContext,
     map: (raw: OneRosterRecord) => Mapped<RecordOf<K>>,
+    filter?: string,
   ): AsyncGenerator<ExtractBatch, void, void> {
     let records = 0;
     let rejectedCount = 0;
     let deleted = 0;
-    const pages = this.client.list(path, { signal: ctx.signal, keys });
+    const pages = this.client.list(path, { signal: ctx.signal, keys, ...(filter ? { filter } : {}) });
     let duplicates = 0;
     for (;;) {
       const next = await pages.next();

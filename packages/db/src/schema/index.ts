@@ -2,3 +2,5 @@ export * from "./providers";
 export * from "./runs";
 export * from "./roster";
 export * from "./staging";
+export * from "./changes";
+export * from "./webhooks";

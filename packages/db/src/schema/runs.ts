@@ -38,6 +38,8 @@ export const sisSyncRuns = pgTable(
     progress: jsonb("progress").$type<RunProgress>().notNull().default({}),
     stats: jsonb("stats").$type<RunStats>(),
     errorMessage: text("error_message"),
+    /** What the run wants an admin to know beyond its status, e.g. an incremental run that fell back to full (issue #9). */
+    notes: text("notes"),
     attempt: integer("attempt").notNull().default(0),
     workerId: text("worker_id"),
     /** Refreshed by the worker while it runs; a stale heartbeat means the worker was lost. */

@@ -25,6 +25,10 @@ export interface RunOptions {
   force?: boolean;
   signal?: AbortSignal;
   mode?: "full" | "incremental";
+  /** The provider's stored incremental cursor (issue #9). */
+  cursor?: string | null;
+  /** The provider syncs incrementally: full reads return a cursor too. */
+  incremental?: boolean;
 }
 
 export interface RunResult extends SyncOutcome {
@@ -45,7 +49,7 @@ export async function runSync(tdb: TestDatabase, provider: TestProvider, connect
     db: tdb.db,
     pool: tdb.pool,
     run: { id: run.id, providerId: provider.id, tenantId: provider.tenantId, dryRun: opts.dryRun ?? false, force: opts.force ?? false, mode: opts.mode ?? "full" },
-    provider: { id: provider.id, tenantId: provider.tenantId, providerType: "ONEROSTER_API", options: provider.options, syncCursor: null },
+    provider: { id: provider.id, tenantId: provider.tenantId, providerType: "ONEROSTER_API", options: provider.options, syncCursor: opts.cursor ?? null, incremental: opts.incremental },
     connector,
     signal: opts.signal ?? new AbortController().signal,
     logger,
@@ -62,7 +66,7 @@ export async function runSync(tdb: TestDatabase, provider: TestProvider, connect
   }
   await tdb.db
     .update(sisSyncRuns)
-    .set({ status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage, completedAt: new Date() })
+    .set({ status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage, completedAt: new Date(), mode: opts.mode ?? "full" })
     .where(eq(sisSyncRuns.id, run.id));
   return { ...outcome, runId: run.id, phases, progress };
 }
