@@ -96,10 +96,11 @@ describe("fault suite: hostile SIS data (OneRoster CSV over SFTP)", () => {
   }
 
   /** A provider on its own tenant loaded with the clean export, then pointed at `remotePath`. */
-  async function loadedThenPointedAt(name: string, remotePath: string) {
+  async function loadedThenPointedAt(name: string, remotePath: string, auth: "password" | "privateKey" = "password") {
     const c = sftp.credentials;
     const tenant = `t-${name}`;
-    const id = await api.provider(tenant, "ONEROSTER_CSV", { sftp: { host: c.host, port: c.port, username: c.username, password: c.password, hostKeySha256: c.hostKeySha256 }, remotePath: c.remotePath });
+    const secret = auth === "password" ? { password: c.password } : { privateKey: c.privateKey };
+    const id = await api.provider(tenant, "ONEROSTER_CSV", { sftp: { host: c.host, port: c.port, username: c.username, ...secret, hostKeySha256: c.hostKeySha256 }, remotePath: c.remotePath });
     const first = await api.terminal(await api.sync(id));
     expect(first).toMatchObject({ status: "SUCCESS", errorMessage: null });
     await expectRosterMatches(stack.db.pool, id, tenant, v1);
@@ -182,11 +183,23 @@ describe("fault suite: hostile SIS data (OneRoster CSV over SFTP)", () => {
     await expectRefused("utf16", { "users.csv": utf16 }, /users\.csv/);
   });
 
+  it("survives a NUL byte in a CSV field (Postgres text cannot hold NUL)", async () => {
+    const lines = usersLines();
+    lines[4] = lines[4].replace(/,([^,]+),([^,]+),([A-Z]),/, ",$1\u0000,$2,$3,");
+    expect(lines[4]).toContain("\u0000");
+    const remotePath = await hostileFolder("nul", { "users.csv": lines.join("\n") + "\n" });
+    const p = await loadedThenPointedAt("nul", remotePath);
+    const run = await api.terminal(await api.sync(p.id));
+    expect({ status: run.status, errorMessage: run.errorMessage }).toEqual({ status: expect.stringMatching(/^(SUCCESS|PARTIAL)$/), errorMessage: null });
+    const { rows } = await stack.db.pool.query("select count(*)::int as n from roster_user_sources where provider_id = $1 and status = 'active'", [p.id]);
+    expect(rows[0].n).toBe(v1.users.count);
+  });
+
   it("reads files that start with a byte order mark", async () => {
     const bom = (b: Buffer) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), b]);
     const files = Object.fromEntries(Object.entries(clean).map(([f, b]) => [f, bom(b)]));
     const remotePath = await hostileFolder("bom", files);
-    const p = await loadedThenPointedAt("bom", remotePath);
+    const p = await loadedThenPointedAt("bom", remotePath, "privateKey");
     const run = await api.terminal(await api.sync(p.id));
     expect(run).toMatchObject({ status: "SUCCESS", errorMessage: null });
     expect(run.stats!.users).toMatchObject({ created: 0, deactivated: 0, errors: 0, unchanged: v1.users.count });

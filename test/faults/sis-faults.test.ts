@@ -213,6 +213,22 @@ describe("fault suite: SIS faults", () => {
     await expectRosterMatches(stack.db.pool, s.id, s.tenant, s.v2);
   }, 90_000);
 
+  it("survives NUL characters and lone surrogates in SIS strings (Postgres text cannot hold NUL)", async () => {
+    const s = await scenario("nul", { proxy: true });
+    const poisoned = s.v2.users.at(3).id;
+    s.proxy!.hooks = {
+      transform: (path, body) =>
+        path.endsWith("/users") && Array.isArray(body.users)
+          ? { users: (body.users as Record<string, unknown>[]).map((u) => (u.sourcedId === poisoned ? { ...u, givenName: "Ro\u0000bert\ud800", familyName: "\u0000" } : u)) }
+          : body,
+    };
+    const run = await api.terminal(await api.sync(s.id));
+    // One poisoned record may be rejected (PARTIAL) or cleaned (SUCCESS); it must not fail the district's sync.
+    expect({ status: run.status, errorMessage: run.errorMessage }).toEqual({ status: expect.stringMatching(/^(SUCCESS|PARTIAL)$/), errorMessage: null });
+    const { rows } = await stack.db.pool.query("select count(*)::int as n from roster_user_sources where provider_id = $1 and status = 'active'", [s.id]);
+    expect(rows[0].n).toBeGreaterThanOrEqual(s.v2.users.count - 1);
+  }, 60_000);
+
   it("leaks no credential into logs, responses or run records", async () => {
     await evidence.addRunRecords(stack.db.pool);
     expect(evidence.size).toBeGreaterThan(10_000);
