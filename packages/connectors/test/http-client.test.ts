@@ -171,6 +171,18 @@ describe("SisHttpClient", () => {
     expect(hintedWaitMs({}, now)).toBeNull();
   });
 
+  it("backs off a 500 exponentially even when it carries Clever's X-RateLimit-Reset", async () => {
+    const reset = String(Math.floor(Date.now() / 1000) + 60);
+    const srv = await serve((_req, res, n) => (n === 1 ? json(res, 500, {}, { "x-ratelimit-reset": reset }) : json(res, 200, { ok: 1 }, { "x-ratelimit-reset": reset })));
+    const c = track(client({ maxRetryWaitMs: 30_000 }));
+    const t0 = Date.now();
+    await c.getJson(`${srv.url}/x`, { signal: new AbortController().signal });
+    await srv.close();
+    expect(srv.requests).toHaveLength(2);
+    // The reset (a minute away) is a rate-limit hint, not a reason to wait after a 500.
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
   it("gives RATE_LIMITED when 429 persists past the retries", async () => {
     const srv = await serve((_req, res) => json(res, 429, {}, { "retry-after": "0" }));
     const c = track(client({ maxRetries: 2 }));

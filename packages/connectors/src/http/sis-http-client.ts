@@ -267,7 +267,13 @@ export class SisHttpClient {
 
   /** Retry-After (seconds or HTTP date) or X-RateLimit-Reset (Unix time, Clever) when sent, else 2^n × base with jitter; capped. */
   private retryDelayMs(retryCount: number, error: AxiosError): number {
-    const hinted = hintedWaitMs(error.response?.headers as Record<string, unknown> | undefined);
+    // Clever sends X-RateLimit-Reset on every response: it is a wait only on a 429, and
+    // Retry-After only means something on 429/503; other failures back off exponentially.
+    const status = error.response?.status;
+    const hinted =
+      status === 429 || status === 503
+        ? hintedWaitMs(error.response?.headers as Record<string, unknown> | undefined, Date.now(), { rateLimitReset: status === 429 })
+        : null;
     if (hinted !== null) return Math.min(hinted, this.maxRetryWaitMs) + Math.random() * 100;
     return Math.min(exponentialDelay(retryCount - 1, undefined, this.retryBaseDelayMs), this.maxRetryWaitMs);
   }
@@ -349,7 +355,7 @@ function flattenHeaders(res: AxiosResponse): Record<string, string> {
 }
 
 /** Milliseconds the server asked us to wait, or null when it did not say. */
-export function hintedWaitMs(headers: Record<string, unknown> | undefined, now = Date.now()): number | null {
+export function hintedWaitMs(headers: Record<string, unknown> | undefined, now = Date.now(), { rateLimitReset = true } = {}): number | null {
   if (!headers) return null;
   const get = (name: string): string | undefined => {
     const h = headers instanceof AxiosHeaders ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()]);
@@ -362,7 +368,7 @@ export function hintedWaitMs(headers: Record<string, unknown> | undefined, now =
     const date = Date.parse(retryAfter);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
-  const reset = get("x-ratelimit-reset");
+  const reset = rateLimitReset ? get("x-ratelimit-reset") : undefined;
   if (reset !== undefined && reset.trim() !== "") {
     const n = Number(reset);
     if (Number.isFinite(n)) {
