@@ -155,8 +155,8 @@ describe("fault suite: hostile SIS data (OneRoster CSV over SFTP)", () => {
     const header = usersLines()[0];
     const run = await expectRefused("hugeline", { "users.csv": Buffer.concat([Buffer.from(`${header}\n`), Buffer.alloc(100 * 1024 * 1024, "x")]) }, /^users\.csv line 2: a record is longer than 1048576 characters/);
     expect(run.errorMessage!.length).toBeLessThan(300);
-    expect(Date.now() - started).toBeLessThan(30_000);
-  }, 60_000);
+    expect(Date.now() - started).toBeLessThan(45_000);
+  }, 90_000);
 
   it("does not silently mangle names in a file that is not UTF-8", async () => {
     const latin1 = Buffer.from(clean["users.csv"].toString("utf8"), "latin1");

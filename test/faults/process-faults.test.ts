@@ -34,8 +34,22 @@ describe("fault suite: processes and Postgres", () => {
   });
 
   const alive = () => [...fleet].filter((w) => w.exitCode === null && w.signalCode === null);
+  /** Spawns workers until n are alive, each ready (its start line seen) before the next step. */
   const ensureWorkers = async (n = 2) => {
-    while (alive().length < n) fleet.add(stack.spawnWorker());
+    while (alive().length < n) {
+      const w = stack.spawnWorker();
+      fleet.add(w);
+      let out = "";
+      w.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+      w.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+      await waitFor(
+        async () => {
+          if (w.exitCode !== null) throw new Error(`worker exited ${w.exitCode} at start: ${out.slice(-2000)}`);
+          return out.includes("sync worker started");
+        },
+        { timeoutMs: 45_000, what: "a worker process to start" },
+      );
+    }
   };
   const ownerOf = async (runId: string): Promise<ChildProcess> => {
     const { rows } = await stack.db.pool.query("select worker_id from sis_sync_runs where id = $1", [runId]);
@@ -242,8 +256,10 @@ describe("fault suite: processes and Postgres", () => {
   }, 60_000);
 
   it("leaks no credential into logs, responses or run records", async () => {
-    await stack.db.pool.query("select 1");
     await evidence.addRunRecords(stack.db.pool);
+    // The grep saw the worker processes' own log lines and the run records.
+    expect(/worker \d+ stdout: .*"message":"sync finished"/.test(evidence.logText())).toBe(true);
+    expect(/sis_sync_runs: \[\{"id"/.test(evidence.logText())).toBe(true);
     expect(evidence.size).toBeGreaterThan(10_000);
     expect(evidence.leaks()).toEqual([]);
   });

@@ -231,6 +231,12 @@ describe("fault suite: SIS faults", () => {
 
   it("leaks no credential into logs, responses or run records", async () => {
     await evidence.addRunRecords(stack.db.pool);
+    expect(/log: .*"message":"sis http retry"/.test(evidence.logText())).toBe(true);
+    // The grep finds a credential where there is one.
+    const probe = new Evidence();
+    probe.secret("planted-credential-0123");
+    probe.add("somewhere", { detail: "Authentication failed with planted-credential-0123" });
+    expect(probe.leaks()).toHaveLength(1);
     expect(evidence.size).toBeGreaterThan(10_000);
     expect(evidence.leaks()).toEqual([]);
   });
