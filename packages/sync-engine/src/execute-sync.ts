@@ -109,6 +109,7 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
           maxDeactivationRatio: provider.options.maxDeactivationRatio,
           force: run.force,
           checkpoint,
+          onStatement: (sql, ms) => logger.debug("load statement", { runId: run.id, sql, ms }),
         });
         checkpoint();
         lap("loadedMs");

@@ -84,6 +84,23 @@ export interface LoadParams {
   maxDeactivationRatio: number;
   force: boolean;
   checkpoint(): void;
+  /** Called with each statement's duration (debug logging). */
+  onStatement?(sql: string, ms: number): void;
+}
+
+/** The client's `query`, reporting how long each statement took. */
+function timed(client: PoolClient, report?: (sql: string, ms: number) => void): Pick<PoolClient, "query"> {
+  if (!report) return client;
+  return {
+    query: (async (text: string, values?: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return await client.query(text, values);
+      } finally {
+        report(text.replace(/\s+/g, " ").slice(0, 90), Math.round(performance.now() - t0));
+      }
+    }) as PoolClient["query"],
+  };
 }
 
 export interface LoadResult {
@@ -108,8 +125,9 @@ const ANALYZE_AFTER_ROWS = 1000;
  * one INSERT for new entities, one UPDATE … FROM for changed ones and one upsert of source links.
  * A no-change re-sync therefore writes nothing. Deactivation runs last, after every kind is in.
  */
-export async function loadRoster(client: PoolClient, p: LoadParams): Promise<LoadResult> {
+export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<LoadResult> {
   const stats = emptyRosterStats();
+  const client = timed(rawClient, p.onStatement);
 
   const counts = await client.query<{ kind: EntityKind; valid: string; errors: string; active: string }>(
     ENTITY_KINDS.map(
