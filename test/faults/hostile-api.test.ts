@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, startEvidenceStack } from "./support/fault-kit";
+import { Evidence, startEvidenceStack, expectRunsSettled } from "./support/fault-kit";
 
 /**
  * Hostile and bad input at the API (issue #8), beyond the auth matrix and validation basics of
@@ -249,7 +249,8 @@ describe("fault suite: hostile API input", () => {
     await stack.request("POST", `/api/v1/providers/${id}/sync/cancel`, { token: adminA });
   });
 
-  it("leaks no credential into logs, responses or run records", async () => {
+  it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
+    await expectRunsSettled(stack.db.pool);
     await evidence.addRunRecords(stack.db.pool);
     expect(evidence.size).toBeGreaterThan(10_000);
     expect(evidence.leaks()).toEqual([]);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { crc32, deflateRawSync } from "node:zlib";
 import { DISTRICT_SIZES, generateDistrict, startSftpPeer, type SftpPeer } from "../../packages/sis-simulator/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, snapshot, startEvidenceStack } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, snapshot, startEvidenceStack, expectRunsSettled } from "./support/fault-kit";
 
 /**
  * Hostile SIS data over the real ONEROSTER_CSV path (API → worker → SFTP → CSV reader → engine):
@@ -244,7 +244,8 @@ describe("fault suite: hostile SIS data (OneRoster CSV over SFTP)", () => {
     }
   }, 60_000);
 
-  it("leaks no credential into logs, responses or run records", async () => {
+  it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
+    await expectRunsSettled(stack.db.pool);
     await evidence.addRunRecords(stack.db.pool);
     expect(evidence.size).toBeGreaterThan(10_000);
     expect(evidence.leaks()).toEqual([]);

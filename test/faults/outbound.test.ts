@@ -1,7 +1,7 @@
 import { DISTRICT_SIZES, generateDistrict, startOneRosterPeer, startSftpPeer, type OneRosterPeer, type SftpPeer } from "../../packages/sis-simulator/src";
 import { SisHttpClient } from "../../packages/connectors/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, startEvidenceStack } from "./support/fault-kit";
+import { Evidence, apiOf, startEvidenceStack, expectRunsSettled } from "./support/fault-kit";
 import { startStubServer } from "./support/sis-proxy";
 
 /**
@@ -128,7 +128,8 @@ describe("fault suite: outbound guard", () => {
     expect(redirector.hits()).toBe(4);
   });
 
-  it("leaks no credential into logs, responses or run records", async () => {
+  it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
+    await expectRunsSettled(prod.db.pool);
     await evidence.addRunRecords(prod.db.pool);
     expect(evidence.size).toBeGreaterThan(5_000);
     expect(evidence.leaks()).toEqual([]);

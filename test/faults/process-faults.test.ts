@@ -4,7 +4,7 @@ import { startApi } from "../../apps/api/src";
 import { createLogger } from "@sis-sync/logger";
 import { createDb } from "../../packages/db/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceStack, stopped, waitFor } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceStack, stopped, waitFor, expectRunsSettled } from "./support/fault-kit";
 
 /** The engine's per-tenant roster lock (packages/sync-engine/src/execute-sync.ts, ROSTER_LOCK_NAMESPACE). */
 const ROSTER_LOCK_NAMESPACE = 0x5150_0004;
@@ -224,10 +224,12 @@ describe("fault suite: processes and Postgres", () => {
   it("keeps exactly one schedule per provider across a rolling API redeploy", async () => {
     const token = await stack.token({ roles: ["PLATFORM_ADMIN"] });
     const ids: string[] = [];
-    for (const [i, schedule] of ["daily", "hourly", "0 5 * * 1-5"].entries()) {
-      ids.push(await api.provider("t-sched", "CLEVER", { clientId: "c", clientSecret: `sched-secret-${i}-xyz`, districtId: "d" }, { syncSchedule: schedule, syncTimezone: "America/New_York" }));
+    // A closed local port as the SIS: should a schedule ever fire during the test, it goes nowhere.
+    const nowhere = { clientId: "c", districtId: "d", baseUrl: "http://127.0.0.1:9" };
+    for (const [i, schedule] of ["daily", "30 3 1 1 *", "0 5 * * 1-5"].entries()) {
+      ids.push(await api.provider("t-sched", "CLEVER", { ...nowhere, clientSecret: `sched-secret-${i}-xyz` }, { syncSchedule: schedule, syncTimezone: "America/New_York" }));
     }
-    const unscheduled = await api.provider("t-sched", "CLEVER", { clientId: "c", clientSecret: "sched-secret-none-xyz", districtId: "d" });
+    const unscheduled = await api.provider("t-sched", "CLEVER", { ...nowhere, clientSecret: "sched-secret-none-xyz" });
     const before = await stack.api.producer.listSchedules();
     // The new API starts (and reconciles schedules) while the old one still serves; both
     // change schedules during the overlap; then the old one stops.
@@ -255,7 +257,8 @@ describe("fault suite: processes and Postgres", () => {
     }
   }, 60_000);
 
-  it("leaks no credential into logs, responses or run records", async () => {
+  it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
+    await expectRunsSettled(stack.db.pool);
     await evidence.addRunRecords(stack.db.pool);
     // The grep saw the worker processes' own log lines and the run records.
     expect(/worker \d+ stdout: .*"message":"sync finished"/.test(evidence.logText())).toBe(true);

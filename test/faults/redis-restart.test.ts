@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, connect } from "node:net";
 import { DISTRICT_SIZES, generateDistrict, mutate, startOneRosterPeer, type OneRosterPeer } from "../../packages/sis-simulator/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceStack, stopped, waitFor } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceStack, stopped, waitFor, expectRunsSettled } from "./support/fault-kit";
 
 /**
  * Redis restarted mid-sync (issue #8): a throwaway redis-server of this test's own (never the
@@ -101,7 +101,8 @@ describe("fault suite: Redis restarted mid-sync", () => {
     expect(workers.every((w) => w.exitCode === null && w.signalCode === null)).toBe(true);
   }, 180_000);
 
-  it("leaks no credential into logs, responses or run records", async () => {
+  it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
+    await expectRunsSettled(stack.db.pool);
     await evidence.addRunRecords(stack.db.pool);
     expect(evidence.size).toBeGreaterThan(5_000);
     expect(evidence.leaks()).toEqual([]);

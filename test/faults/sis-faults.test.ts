@@ -1,7 +1,7 @@
 import { DISTRICT_SIZES, generateDistrict, mutate, startOneRosterPeer, type District, type OneRosterPeer } from "../../packages/sis-simulator/src";
 import { createConnector, createOneRosterApiConnector, type OneRosterApiConfig } from "../../packages/connectors/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, snapshot, startEvidenceStack } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, snapshot, startEvidenceStack, expectRunsSettled } from "./support/fault-kit";
 import { startSisProxy, type SisProxy } from "./support/sis-proxy";
 
 /**
@@ -229,7 +229,8 @@ describe("fault suite: SIS faults", () => {
     expect(rows[0].n).toBeGreaterThanOrEqual(s.v2.users.count - 1);
   }, 60_000);
 
-  it("leaks no credential into logs, responses or run records", async () => {
+  it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
+    await expectRunsSettled(stack.db.pool);
     await evidence.addRunRecords(stack.db.pool);
     expect(/log: .*"message":"sis http retry"/.test(evidence.logText())).toBe(true);
     // The grep finds a credential where there is one.

@@ -185,6 +185,14 @@ export async function expectRosterMatches(pool: Pool, providerId: string, tenant
   }
 }
 
+/** Issue #8: every run ended in a terminal state, and every failed or cancelled one says why. */
+export async function expectRunsSettled(pool: Pool): Promise<void> {
+  const live = await pool.query("select id, status from sis_sync_runs where status in ('PENDING', 'IN_PROGRESS')");
+  expect(live.rows).toEqual([]);
+  const unexplained = await pool.query("select id, status, error_message from sis_sync_runs where status in ('FAILURE', 'CANCELLED') and coalesce(length(error_message), 0) < 10");
+  expect(unexplained.rows).toEqual([]);
+}
+
 export function stopped(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
 }
