@@ -118,6 +118,8 @@ function jsonOf(spec: KindLoad, alias: string, withStatus = true): string {
   return `jsonb_build_object(${[...(withStatus ? [`'status', ${alias}.status`] : []), ...pairs].join(", ")})`;
 }
 const ANALYZE_AFTER_ROWS = 1000;
+/** Re-analyze a roster table inside the load when a run wrote more than this share of its estimated rows. */
+const ANALYZE_GROWTH = 0.2;
 
 /**
  * The set-based load of one run, inside the caller's transaction: per kind, a temp table of the
@@ -206,7 +208,13 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
     );
     // The planner must see the rows this transaction just wrote, or it plans the next joins
     // (and the anti-joins of the soft deletes) as if the tables were still empty: nested loops, O(n²).
-    if ((created.rowCount ?? 0) + (updated.rowCount ?? 0) > ANALYZE_AFTER_ROWS) await client.query(`analyze ${entity}, ${sources}`);
+    // Only when the table grew a lot against what the planner believes: ANALYZE takes a lock that
+    // other tenants' loads also need, so on a big shared roster it would serialise their runs.
+    const written = (created.rowCount ?? 0) + (updated.rowCount ?? 0);
+    if (written > ANALYZE_AFTER_ROWS) {
+      const { rows } = await client.query<{ tuples: number }>(`select greatest(reltuples, 0)::float8 as tuples from pg_class where oid = $1::regclass`, [entity]);
+      if (written > ANALYZE_GROWTH * Number(rows[0]?.tuples ?? 0)) await client.query(`analyze ${entity}, ${sources}`);
+    }
     stats[kind].created = created.rowCount ?? 0;
     stats[kind].updated = updated.rowCount ?? 0;
     stats[kind].unchanged = Math.max(0, valid[kind] - stats[kind].created - stats[kind].updated);
