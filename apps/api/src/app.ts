@@ -19,6 +19,9 @@ import { ProviderService } from "./providers/provider.service";
 import { providersRouter } from "./providers/providers.routes";
 import { rosterRouter } from "./roster/roster.routes";
 import { runsRouter } from "./runs/runs.routes";
+import { changesRouter } from "./changes/changes.routes";
+import { webhooksRouter } from "./webhooks/webhooks.routes";
+import { WebhookProducer } from "@sis-sync/queue";
 
 export interface AppDeps {
   config: AppConfig;
@@ -77,6 +80,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(providersRouter(db, cipher, service));
   api.use(runsRouter(db));
   api.use(rosterRouter(db));
+  api.use(changesRouter(db));
+  api.use(webhooksRouter({ db, cipher, config, producer: new WebhookProducer(redis, config.REDIS_PREFIX) }));
   app.use("/api/v1", api);
 
   app.use(notFoundHandler);

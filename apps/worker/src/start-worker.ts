@@ -2,11 +2,12 @@ import { Queue, Worker } from "bullmq";
 import type { AppConfig } from "@sis-sync/config";
 import { ConfigCipher, createDb, type DbHandle } from "@sis-sync/db";
 import type { Logger } from "@sis-sync/logger";
-import { CancellationWatcher, createRedis, SYNC_QUEUE_NAME } from "@sis-sync/queue";
+import { CancellationWatcher, createRedis, SYNC_QUEUE_NAME, WEBHOOK_QUEUE_NAME } from "@sis-sync/queue";
 import { createConnector } from "@sis-sync/connectors";
 import { pruneStaging } from "@sis-sync/sync-engine";
 import { startLostRunReaper } from "./lost-run-reaper";
 import { createSyncProcessor, workerId, type ConnectorFactory } from "./sync-processor";
+import { startWebhookWorker } from "./webhooks/webhook-worker";
 
 export interface SyncWorkerHandle {
   workerId: string;
@@ -39,15 +40,20 @@ export async function startSyncWorker({ config, logger, databaseUrl, redisUrl, c
   await watcher.start();
   const shutdown = new AbortController();
 
+  const cipher = new ConfigCipher(config.encryptionKeys);
+  // Webhook deliveries (issue #9) run beside the syncs on their own queue; a run only pokes the
+  // dispatcher after it finished, so delivery never blocks or slows a sync.
+  const webhooks = await startWebhookWorker({ config, db: db.db, cipher, logger: log, connection, queueName: WEBHOOK_QUEUE_NAME });
   const processor = createSyncProcessor({
     config,
     db,
     redis: connection,
-    cipher: new ConfigCipher(config.encryptionKeys),
+    cipher,
     logger: log,
     watcher,
     createConnector: connectorFactory ?? createConnector,
     shutdownSignal: shutdown.signal,
+    onRunFinished: (tenantId) => webhooks.poke(tenantId),
   });
   const worker = new Worker(SYNC_QUEUE_NAME, processor, {
     connection,
@@ -79,6 +85,7 @@ export async function startSyncWorker({ config, logger, databaseUrl, redisUrl, c
         const grace = setTimeout(() => shutdown.abort("shutdown"), graceMs);
         await worker.close();
         clearTimeout(grace);
+        await webhooks.close();
         await watcher.stop();
         await queue.close();
         await Promise.allSettled([connection.quit(), subscriber.quit()]);

@@ -23,6 +23,8 @@ export interface SyncProcessorDeps {
   createConnector: ConnectorFactory;
   /** Aborted (reason "shutdown") when this worker's grace period runs out. */
   shutdownSignal: AbortSignal;
+  /** Called (never awaited) after a run's terminal state is written: webhook dispatch, issue #9. */
+  onRunFinished?: (tenantId: string) => void;
 }
 
 export const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -160,6 +162,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
         : {}),
     });
     await clearCancel(redis, prefix, run.id).catch(() => undefined);
+    if (written && !run.dryRun) deps.onRunFinished?.(run.tenantId);
     log2.info("sync finished", { status: outcome.status, stats: outcome.stats, written });
     if (!written) throw new UnrecoverableError("Run was taken over or ended elsewhere");
     return outcome.status;

@@ -33,6 +33,13 @@ export const envSchema = z.object({
   /** Where development keeps its generated secrets, embedded Postgres and Redis data. */
   DATA_DIR: optionalString.pipe(z.string().default(".data")),
   STAGING_RETENTION_DAYS: envInt(7, 0),
+  /** Webhook deliveries (issue #9): first retry after this many ms, doubling each attempt. */
+  WEBHOOK_RETRY_BASE_MS: envInt(30_000, 10),
+  /** Attempts before a delivery is dead-lettered. */
+  WEBHOOK_MAX_ATTEMPTS: envInt(5, 1, 50),
+  WEBHOOK_TIMEOUT_MS: envInt(10_000, 100),
+  /** How often the worker turns new changes into deliveries even when no run finished (a missed dispatch, a new endpoint). */
+  WEBHOOK_SWEEP_MS: envInt(10_000, 100),
   REQUEST_BODY_LIMIT: optionalString.pipe(z.string().default("256kb")),
 });
 

@@ -6,3 +6,4 @@ export { OneRosterCsvConnector, createOneRosterCsvConnector, hostKeyFingerprint,
 export { CleverConnector, createCleverConnector, type CleverConnectorOptions } from "./clever";
 export { OneRosterRestConnector, createOneRosterApiConnector, oauth1Authorizer, OAuth2ClientCredentials, oneRosterRoot, type OneRosterTuning } from "./oneroster-rest";
 export { createClassLinkConnector, classLinkRoot } from "./classlink";
+export { assertHostAllowed, guardedLookup, isPublicAddress, type HostPolicy } from "./net/host-guard";

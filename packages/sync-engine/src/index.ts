@@ -11,3 +11,4 @@ export {
   type RosterUser,
   type RosterEnrollment,
 } from "./roster-queries";
+export { encodeChangeCursor, decodeChangeCursor, changeView, listTenantChanges, listRunChanges, changesInRange, type ChangeView, type RunChangeFilter } from "./change-queries";

@@ -1,6 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { createProviderBodySchema, pageQuerySchema, triggerSyncBodySchema, updateProviderBodySchema } from "../providers/provider.schemas";
+import { changeFeedQuerySchema, runChangesQuerySchema } from "../changes/changes.routes";
+import { createWebhookBodySchema, deliveriesQuerySchema } from "../webhooks/webhooks.routes";
 
 const problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string(), errors: z.array(z.object({ path: z.string(), message: z.string() })).optional() });
 const kindStats = z.object({ created: z.number(), updated: z.number(), deactivated: z.number(), unchanged: z.number(), errors: z.number() });
@@ -16,6 +18,34 @@ const run = z.object({
   completedAt: z.string().nullable(),
   stats: z.object({ schools: kindStats, classes: kindStats, users: kindStats, enrollments: kindStats }).nullable(),
   errorMessage: z.string().nullable(),
+  mode: z.enum(["auto", "full", "incremental"]).describe("auto until a worker claims the run and decides (issue #9)"),
+  notes: z.string().nullable().describe("e.g. why an incremental run was full"),
+});
+const change = z.object({
+  id: z.string().describe("opaque feed position; pass as after= to read what follows"),
+  runId: z.uuid(),
+  providerId: z.uuid(),
+  kind: z.enum(["schools", "classes", "users", "enrollments"]),
+  action: z.enum(["created", "updated", "deactivated", "reactivated"]),
+  entityId: z.uuid(),
+  externalId: z.string().nullable(),
+  changedFields: z.array(z.string()).nullable(),
+  before: z.record(z.string(), z.unknown()).nullable(),
+  after: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+});
+const webhook = z.object({ id: z.uuid(), tenantId: z.string(), url: z.string(), kinds: z.array(z.string()), createdAt: z.string() });
+const delivery = z.object({
+  id: z.uuid(),
+  webhookId: z.uuid(),
+  status: z.enum(["PENDING", "DELIVERED", "DEAD"]),
+  changeCount: z.number(),
+  attempts: z.number(),
+  lastStatusCode: z.number().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  lastAttemptAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
 });
 const provider = z.object({
   id: z.uuid(),
@@ -28,7 +58,7 @@ const provider = z.object({
   nextSyncAt: z.string().nullable(),
   lastSyncAt: z.string().nullable(),
   config: z.record(z.string(), z.unknown()).describe("secrets are returned as ********"),
-  options: z.object({ createUsers: z.boolean(), maxDeactivationRatio: z.number() }),
+  options: z.object({ createUsers: z.boolean(), maxDeactivationRatio: z.number(), syncMode: z.enum(["full", "incremental"]), fullSyncEvery: z.number().describe("days") }),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -65,6 +95,27 @@ export function buildOpenApiDocument() {
       responses: { 200: json(list(rosterEntity)), ...errors },
     });
   }
+  const webhookId = z.object({ tenantId: z.string(), webhookId: z.uuid() });
+  add("get", "/api/v1/tenants/{tenantId}/changes", "The roster change feed, oldest first", {
+    request: { params: tenantId, query: changeFeedQuerySchema },
+    responses: { 200: json(z.object({ data: z.array(change), nextCursor: z.string(), hasMore: z.boolean(), limit: z.number() })), ...errors },
+  });
+  add("get", "/api/v1/runs/{runId}/changes", "A run's roster changes", { request: { params: z.object({ runId: z.uuid() }), query: runChangesQuerySchema }, responses: { 200: json(list(change)), ...errors } });
+  add("post", "/api/v1/tenants/{tenantId}/webhooks", "Register a webhook (the signing secret is returned once, here)", {
+    request: { params: tenantId, body: { content: { "application/json": { schema: createWebhookBodySchema } } } },
+    responses: { 201: json(webhook.extend({ secret: z.string() }), "Created"), ...errors },
+  });
+  add("get", "/api/v1/tenants/{tenantId}/webhooks", "A tenant's webhooks", { request: { params: tenantId, query: pageQuerySchema }, responses: { 200: json(list(webhook)), ...errors } });
+  add("get", "/api/v1/tenants/{tenantId}/webhooks/{webhookId}", "A webhook", { request: { params: webhookId }, responses: { 200: json(webhook), ...errors } });
+  add("delete", "/api/v1/tenants/{tenantId}/webhooks/{webhookId}", "Delete a webhook", { request: { params: webhookId }, responses: { 204: { description: "Deleted" }, ...errors } });
+  add("get", "/api/v1/tenants/{tenantId}/webhooks/{webhookId}/deliveries", "A webhook's deliveries (DEAD = dead-lettered)", {
+    request: { params: webhookId, query: deliveriesQuerySchema },
+    responses: { 200: json(list(delivery)), ...errors },
+  });
+  add("post", "/api/v1/tenants/{tenantId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", "Send a delivery again (same delivery id)", {
+    request: { params: webhookId.extend({ deliveryId: z.uuid() }) },
+    responses: { 202: json(delivery, "Queued"), ...errors },
+  });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: { title: "sis-sync", version: "1.0.0", description: "SIS rostering sync service (contract: shared/spec/api.md)" },
