@@ -1,4 +1,4 @@
-import type { FieldError, ListResponse, Provider, RecordError, Run, SyncStatusResponse } from "./types";
+import type { FieldError, ListResponse, Provider, RecordError, RosterChange, Run, SyncStatusResponse } from "./types";
 
 /** A failed call, carrying the RFC 9457 problem details the API sends. */
 export class ApiError extends Error {
@@ -83,6 +83,11 @@ export const api = {
   listRuns: (id: string, limit = 10, offset = 0) =>
     request<ListResponse<Run>>("GET", `/api/v1/providers/${enc(id)}/runs?limit=${limit}&offset=${offset}`),
   getRun: (runId: string) => request<Run>("GET", `/api/v1/runs/${enc(runId)}`),
+  runChanges: (runId: string, filter: { kind?: string; action?: string }, limit = 20, offset = 0) =>
+    request<ListResponse<RosterChange>>(
+      "GET",
+      `/api/v1/runs/${enc(runId)}/changes?limit=${limit}&offset=${offset}${filter.kind ? `&kind=${enc(filter.kind)}` : ""}${filter.action ? `&action=${enc(filter.action)}` : ""}`,
+    ),
   runErrors: (runId: string, limit = 20, offset = 0) =>
     request<ListResponse<RecordError>>("GET", `/api/v1/runs/${enc(runId)}/errors?limit=${limit}&offset=${offset}`),
   /** Sets the short-lived httpOnly cookie Bull Board (/admin/queues) checks; PLATFORM_ADMIN only. */

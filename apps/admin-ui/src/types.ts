@@ -51,6 +51,25 @@ export interface Run {
   stats: RunStats | null;
   errorMessage: string | null;
   createdAt?: string;
+  /** issue #9: "auto" until a worker decides; notes say why an incremental run was full. */
+  mode?: "auto" | "full" | "incremental";
+  notes?: string | null;
+}
+
+export type ChangeKind = "schools" | "classes" | "users" | "enrollments";
+export type ChangeAction = "created" | "updated" | "deactivated" | "reactivated";
+
+export interface RosterChange {
+  id: string;
+  runId: string;
+  kind: ChangeKind;
+  action: ChangeAction;
+  entityId: string;
+  externalId: string | null;
+  changedFields: string[] | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  createdAt: string;
 }
 
 export interface SyncStatusResponse {

@@ -4,6 +4,7 @@ import { formatDateTime, formatDuration } from "../format";
 import type { ListResponse, Provider, RecordError, Run } from "../types";
 import { Link } from "./Link";
 import { Pager } from "./Pager";
+import { RunChanges } from "./RunChanges";
 import { StatsTable } from "./StatsTable";
 import { StatusBadge } from "./StatusBadge";
 
@@ -49,6 +50,12 @@ export function RunDetail({ providerId, runId }: { providerId: string; runId: st
                   {run.dryRun && " · dry run (nothing written)"}
                 </dd>
               </div>
+              {run.mode && run.mode !== "auto" && (
+                <div>
+                  <dt>Mode</dt>
+                  <dd>{run.mode === "incremental" ? "Incremental" : "Full"}</dd>
+                </div>
+              )}
               <div>
                 <dt>Started</dt>
                 <dd>{formatDateTime(run.startedAt)}</dd>
@@ -66,6 +73,7 @@ export function RunDetail({ providerId, runId }: { providerId: string; runId: st
                 <dd>{run.phase ?? "—"}</dd>
               </div>
             </dl>
+            {run.notes && <p className="muted">{run.notes}</p>}
             {run.errorMessage && (
               <div className="alert alert-error" role="alert">
                 {run.errorMessage}
@@ -77,6 +85,7 @@ export function RunDetail({ providerId, runId }: { providerId: string; runId: st
               <StatsTable stats={run.stats} caption={run.dryRun ? "What a sync would change" : "Changes by kind"} dryRun={run.dryRun} />
             </section>
           )}
+          {!run.dryRun && run.stats && <RunChanges runId={runId} />}
           <section className="card" aria-labelledby="rec-errors">
             <h2 id="rec-errors">Record errors</h2>
             {errors && errors.total === 0 && <p className="muted">No record errors.</p>}
