@@ -10,11 +10,11 @@
 import { createDb } from "../packages/db/src";
 import { createLogger } from "../packages/logger/src";
 import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch } from "../packages/roster/src";
-import { DISTRICT_SIZES, generateDistrict, mutate, type District, type DistrictSize } from "../packages/sis-simulator/src/generator";
+import { DISTRICT_SIZES, generateDistrict, mutate, type District, type DistrictSize, type RecordSet } from "../packages/sis-simulator/src/generator";
 import { executeSync } from "../packages/sync-engine/src";
 import { openCopy, type CopyStream } from "../packages/sync-engine/src/copy-stream";
 import { copyLine, rawJson } from "../packages/sync-engine/src/copy-text";
-import { districtConnector, districtPages } from "../packages/sync-engine/test/helpers/district-connector";
+import { classRecord, districtConnector, districtPages, enrollmentRecord, pagesConnector, schoolRecord, userRecord } from "../packages/sync-engine/test/helpers/district-connector";
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split("=") as [string, string]));
 const size = args.size as DistrictSize;
@@ -23,11 +23,32 @@ const day = Number(args.day ?? 0);
 let peak = process.memoryUsage().rss;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
 
+let previous: District | null = null;
 function district(): District {
   let d = generateDistrict({ ...DISTRICT_SIZES[size], seed: 42 });
   // Day n: n successive daily changes at the simulator's default rates (≈1 % of each kind).
-  for (let i = 1; i <= day; i++) d = mutate(d, { seed: 42 + i }).district;
+  for (let i = 1; i <= day; i++) {
+    previous = d;
+    d = mutate(d, { seed: 42 + i }).district;
+  }
   return d;
+}
+
+/**
+ * mode=incremental (issue #9): what a source's delta holds for day n — the records modified since
+ * day n-1 (dateLastModified > the cursor, as the OneRoster peer serves it) and the records gone since
+ * as deletions (tobedeleted). Built before the clock starts: the source computes a delta, the sync reads it.
+ */
+function deltaPages(prev: District, next: District): ExtractBatch[] {
+  const gone = <T extends { id: string }>(before: RecordSet<T>, after: RecordSet<T>) => [...before].filter((r) => after.indexOf(r.id) < 0);
+  const changed = <T extends { modifiedDay: number }>(set: Iterable<T>) => [...set].filter((r) => r.modifiedDay > prev.day);
+  const del = <R extends object>(r: R) => ({ ...r, deleted: true });
+  return [
+    { kind: "schools", records: [...changed(next.schools).map(schoolRecord), ...gone(prev.schools, next.schools).map((s) => del(schoolRecord(s)))] },
+    { kind: "classes", records: [...changed(next.classes).map((c) => classRecord(c, next)), ...gone(prev.classes, next.classes).map((c) => del(classRecord(c, prev)))] },
+    { kind: "users", records: [...changed(next.users).map(userRecord), ...gone(prev.users, next.users).map((u) => del(userRecord(u)))] },
+    { kind: "enrollments", records: [...changed(next.enrollments).map(enrollmentRecord), ...gone(prev.enrollments, next.enrollments).map((e) => del(enrollmentRecord(e)))] },
+  ] as ExtractBatch[];
 }
 
 const PREP = { schools: prepareSchool, classes: prepareClass, users: prepareUser, enrollments: prepareEnrollment } as const;
@@ -42,7 +63,9 @@ function lineOf(batch: ExtractBatch, rec: ExtractBatch["records"][number], seq: 
 
 async function main() {
   const d = district();
-  const records = d.schools.count + d.classes.count + d.users.count + d.enrollments.count;
+  const incremental = args.mode === "incremental";
+  const delta = incremental && previous ? deltaPages(previous, d) : null;
+  const records = delta ? delta.reduce((n, b) => n + b.records.length, 0) : d.schools.count + d.classes.count + d.users.count + d.enrollments.count;
   const t0 = performance.now();
   let out: Record<string, unknown> = {};
   if (args.task === "read") {
@@ -84,9 +107,9 @@ async function main() {
     const outcome = await executeSync({
       db,
       pool,
-      run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: "full" },
+      run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: delta ? "incremental" : "full" },
       provider: { id: args.provider, tenantId: args.tenant, providerType: "ONEROSTER_API", options: { createUsers: true, maxDeactivationRatio: 0.2 }, syncCursor: null },
-      connector: districtConnector(d),
+      connector: delta ? pagesConnector(() => delta) : districtConnector(d),
       signal: new AbortController().signal,
       logger: createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr }),
       setPhase: async () => undefined,

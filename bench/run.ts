@@ -40,6 +40,56 @@ const fmtRate = (n: number, ms: number) => `${Math.round(n / (ms / 1000)).toLoca
 const statsLine = (s: StepResult["stats"]) =>
   s ? Object.entries(s).map(([k, v]) => `${k} +${v.created} ~${v.updated} -${v.deactivated} =${v.unchanged}${v.errors ? ` !${v.errors}` : ""}`).join("; ") : "";
 
+/**
+ * `--incremental` (issue #9): the same 1 %-change day synced incrementally by a second tenant (its
+ * own full day 0 first), against the full day-1 sync above; then both tenants' rosters are compared
+ * row by row, keyed by external ids (entity ids differ between tenants). Target: ≥ 20× faster.
+ */
+const incremental = argv.includes("--incremental");
+
+async function rosterFingerprint(handle: ReturnType<typeof createDb>, tenant: string): Promise<Record<string, string>> {
+  const queries: Record<string, string> = {
+    schools: `select s.external_id, s.status, e.status, e.name, e.school_number, e.nces_id
+                from roster_schools e join roster_school_sources s on s.entity_id = e.id where e.tenant_id = $1`,
+    classes: `select s.external_id, s.status, e.status, e.title, e.class_code, e.subject, e.period, e.term_external_id, e.term_name,
+                     e.term_start_date, e.term_end_date, e.course_external_id, e.course_title, ps.external_id
+                from roster_classes e join roster_class_sources s on s.entity_id = e.id
+                join roster_school_sources ps on ps.entity_id = e.school_id where e.tenant_id = $1`,
+    users: `select s.external_id, s.status, e.status, e.role, e.given_name, e.family_name, e.email, e.username, e.student_number, e.grades
+              from roster_users e join roster_user_sources s on s.entity_id = e.id where e.tenant_id = $1`,
+    enrollments: `select s.external_id, s.status, e.status, e.role, e."primary", e.begin_date, e.end_date, pc.external_id, pu.external_id
+                    from roster_enrollments e join roster_enrollment_sources s on s.entity_id = e.id
+                    join roster_class_sources pc on pc.entity_id = e.class_id join roster_user_sources pu on pu.entity_id = e.user_id
+                   where e.tenant_id = $1`,
+  };
+  const out: Record<string, string> = {};
+  for (const [kind, q] of Object.entries(queries)) {
+    const { rows } = await handle.pool.query(`select count(*)::int as n, coalesce(md5(string_agg(x::text, '|' order by x::text)), '') as h from (${q}) x`, [tenant]);
+    out[kind] = `${rows[0].n} rows, md5 ${rows[0].h}`;
+  }
+  return out;
+}
+
+async function incrementalSteps(handle: ReturnType<typeof createDb>, size: string, common: Record<string, string>, fullDay1: StepResult, fullTenant: string) {
+  const { rows } = await handle.pool.query<{ id: string; tenantId: string }>(
+    `insert into sis_providers (tenant_id, provider_type, name, config_encrypted) values ($1, 'ONEROSTER_API', $2, 'v1.bench') returning id, tenant_id as "tenantId"`,
+    [`bench-${size}-incremental`, `bench ${size} incremental`],
+  );
+  const sync = { ...common, task: "sync", provider: rows[0].id, tenant: rows[0].tenantId };
+  await step({ ...sync, day: 0 });
+  const inc = await step({ ...sync, day: 1, mode: "incremental" });
+  const [a, b] = [await rosterFingerprint(handle, fullTenant), await rosterFingerprint(handle, rows[0].tenantId)];
+  const same = JSON.stringify(a) === JSON.stringify(b);
+  console.log(`### ${size}: 1 %-change day, incremental vs full (issue #9; target ≥ 20× faster)`);
+  console.log("| step | wall time | records read | peak RSS | result |");
+  console.log("| --- | ---: | ---: | ---: | --- |");
+  console.log(`| full sync of day 1 | ${fmtS(fullDay1.ms)} | ${fullDay1.records.toLocaleString("en-US")} | ${fullDay1.peakRssMiB.toFixed(0)} MiB | ${fullDay1.status ?? ""} ${statsLine(fullDay1.stats)} |`);
+  console.log(`| incremental sync of day 1 | ${fmtS(inc.ms)} | ${inc.records.toLocaleString("en-US")} | ${inc.peakRssMiB.toFixed(0)} MiB | ${inc.status ?? ""} ${statsLine(inc.stats)} |`);
+  console.log(`\nspeed-up ${(fullDay1.ms / inc.ms).toFixed(1)}×; rosters after both ${same ? "IDENTICAL" : "DIFFERENT"}`);
+  for (const k of Object.keys(a)) console.log(`- ${k}: full ${a[k]}${a[k] === b[k] ? " (same)" : ` / incremental ${b[k]}`}`);
+  console.log("");
+}
+
 async function main() {
   const name = `sis_bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const admin = createDb(ADMIN_URL, { max: 1 });
@@ -81,6 +131,7 @@ async function main() {
       row("no-change re-sync", same);
       row("1 %-change re-sync", changed);
       console.log("");
+      if (incremental) await incrementalSteps(handle, size, common, changed, provider.tenantId);
     }
   } finally {
     await handle.close();

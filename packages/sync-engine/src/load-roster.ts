@@ -222,24 +222,35 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
 
   // Soft deletes (seed "Soft Deletes"): this provider's links that the export no longer holds go
   // inactive; an entity goes inactive only when no active link of any provider remains.
-  const absent = p.deactivateAbsent
-    ? `not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`
-    : `exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and r.deleted)
-       and not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`;
+  // A full export: links the export no longer holds. A delta: the links its deletions name (below).
+  const absent = `not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`;
   // These anti-joins compare all of the provider's links with all of the run's staged ids: as a
   // nested loop (what a stale row estimate can pick) that is quadratic, so only hash/merge joins.
-  await client.query("set local enable_nestloop = off");
+  // A delta deactivates only what it names: few rows, found through the links' primary key, where
+  // a nested loop is exactly right and a hash join would read every link of the provider.
+  if (p.deactivateAbsent) await client.query("set local enable_nestloop = off");
   for (const kind of ENTITY_KINDS) {
     p.checkpoint();
     const gone = `gone_${kind}`;
     await client.query(`create temp table ${gone} (id uuid primary key) on commit drop`);
     await client.query(`create temp table deact_${kind} (id uuid primary key) on commit drop`);
     await client.query(
-      `with g as (
-         update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
-          where s.provider_id = $2 and s.status = 'active' and ${absent.replaceAll("%STAGING%", STAGING_TABLES[kind])}
-          returning s.entity_id)
-       insert into ${gone} select distinct entity_id from g`,
+      p.deactivateAbsent
+        ? `with g as (
+             update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
+              where s.provider_id = $2 and s.status = 'active' and ${absent.replaceAll("%STAGING%", STAGING_TABLES[kind])}
+              returning s.entity_id)
+           insert into ${gone} select distinct entity_id from g`
+        : `with d as (
+             select external_id from ${STAGING_TABLES[kind]} where run_id = $1 and deleted and external_id is not null
+             except
+             select external_id from ${STAGING_TABLES[kind]} where run_id = $1 and not deleted and external_id is not null),
+           g as (
+             update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
+               from d
+              where s.provider_id = $2 and s.external_id = d.external_id and s.status = 'active'
+              returning s.entity_id)
+           insert into ${gone} select distinct entity_id from g`,
       [p.runId, p.providerId],
     );
     await client.query(
