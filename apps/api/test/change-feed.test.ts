@@ -235,6 +235,20 @@ describe("change feed and webhooks", () => {
     expect(res.status).toBe(422);
   });
 
+  it("refuses webhook URLs on private or reserved addresses when private hosts are not allowed", async () => {
+    const strict = await startTestStack({ env: { SIS_ALLOW_PRIVATE_HOSTS: "false" } });
+    try {
+      const token = await strict.token({ roles: ["PLATFORM_ADMIN"] });
+      for (const url of ["http://127.0.0.1:9/hook", "http://169.254.169.254/latest", "http://10.1.2.3/x", "http://[::1]/x"]) {
+        const res = await strict.request("POST", "/api/v1/tenants/strict/webhooks", { token, body: { url } });
+        expect({ url, status: res.status, detail: res.body.detail }).toEqual({ url, status: 422, detail: expect.stringMatching(/private or reserved address/) });
+      }
+      expect((await strict.request("GET", "/api/v1/tenants/strict/webhooks", { token })).body.total).toBe(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it("documents the change feed and webhook routes in OpenAPI", async () => {
     const doc = (await stack.request("GET", "/openapi.json")).body;
     for (const path of ["/api/v1/tenants/{tenantId}/changes", "/api/v1/runs/{runId}/changes", "/api/v1/tenants/{tenantId}/webhooks", "/api/v1/tenants/{tenantId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver"]) {
