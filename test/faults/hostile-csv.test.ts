@@ -244,6 +244,23 @@ describe("fault suite: hostile SIS data (OneRoster CSV over SFTP)", () => {
     }
   }, 60_000);
 
+  it("refuses a zip export cut off halfway", async () => {
+    const cut = await startSftpPeer({ district: v1, faults: { truncateZip: true } });
+    try {
+      const c = cut.credentials;
+      const id = await api.provider("t-cutzip", "ONEROSTER_CSV", { sftp: { host: c.host, port: c.port, username: c.username, password: c.password, hostKeySha256: c.hostKeySha256 }, remotePath: c.remotePath });
+      expect(await api.terminal(await api.sync(id))).toMatchObject({ status: "SUCCESS", errorMessage: null });
+      const before = await snapshot(stack.db.pool, id, "t-cutzip");
+      const token = await stack.token({ roles: ["PLATFORM_ADMIN"] });
+      expect((await stack.request("PATCH", `/api/v1/providers/${id}`, { token, body: { config: { remotePath: c.zipPath } } })).status).toBe(200);
+      const run = await api.terminal(await api.sync(id));
+      expect({ status: run.status, errorMessage: run.errorMessage }).toEqual({ status: "FAILURE", errorMessage: expect.stringMatching(/oneroster\.zip/) });
+      expect(await snapshot(stack.db.pool, id, "t-cutzip")).toEqual(before);
+    } finally {
+      await cut.close();
+    }
+  });
+
   it("leaves every run terminal with a reason, and leaks no credential into logs, responses or run records", async () => {
     await expectRunsSettled(stack.db.pool);
     await evidence.addRunRecords(stack.db.pool);
