@@ -28,7 +28,7 @@ describe("roles", () => {
     ["district_admin", "administrator"],
     ["school_admin", "administrator"],
     ["siteAdministrator", "administrator"],
-    ["staff", "aide"],
+    ["staff", "administrator"],
     ["contact", "guardian"],
     ["parent", "parent"],
     ["proctor", "proctor"],

@@ -55,8 +55,9 @@ const ROLE_ALIASES: Record<string, RosterRole> = {
   aide: "aide",
   teacheraide: "aide",
   ta: "aide",
-  // Clever "staff" are non-teaching school employees: closest OneRoster role is aide.
-  staff: "aide",
+  // Clever "staff" are school staff accounts (principals, counsellors, office): they get the
+  // administrator role, as the Clever connector maps them (clever-mappers.ts).
+  staff: "administrator",
   guardian: "guardian",
   // Clever "contacts" are guardians/emergency contacts.
   contact: "guardian",
