@@ -1,3 +1,4 @@
+import type { EntityKind, KindStats, RosterStats } from "@sis-sync/roster";
 import { sql } from "drizzle-orm";
 import { bigserial, boolean, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { sisProviders } from "./providers";
@@ -11,15 +12,11 @@ export type SyncPhase = (typeof SYNC_PHASES)[number];
 export const syncStatusEnum = pgEnum("sis_sync_status", SYNC_STATUSES);
 export const syncPhaseEnum = pgEnum("sis_sync_phase", SYNC_PHASES);
 
-export interface KindStats {
-  created: number;
-  updated: number;
-  deactivated: number;
-  unchanged: number;
-  errors: number;
-}
-export type RunStats = Record<"schools" | "classes" | "users" | "enrollments", KindStats>;
-export type RunProgress = Partial<Record<"schools" | "classes" | "users" | "enrollments", number>>;
+
+export type { KindStats };
+/** The run row's `stats`: the roster package's per-kind counts. */
+export type RunStats = RosterStats;
+export type RunProgress = Partial<Record<EntityKind, number>>;
 
 export const sisSyncRuns = pgTable(
   "sis_sync_runs",
