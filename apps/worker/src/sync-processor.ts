@@ -31,6 +31,19 @@ export const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)
 
 const PROGRESS_FLUSH_MS = 1_000;
 
+// Postgres went away under the run (restart, failover, admin termination, network cut).
+const DB_CONNECTION_LOST = /terminating connection|Connection terminated|ECONNRESET|ECONNREFUSED|server closed the connection|the database system is (shutting down|starting up)/i;
+
+/** A human errorMessage for a failure that is not the SIS's (those are ConnectorErrors). */
+export function failureMessage(e: unknown, phase: SyncPhase): string {
+  const detail = e instanceof Error ? e.message : String(e);
+  const code = (e as { code?: string })?.code;
+  if (code === "57P01" || code === "57P02" || code === "57P03" || DB_CONNECTION_LOST.test(detail)) {
+    return `Lost the connection to the database during the ${phase} phase (${detail}); the load was rolled back and nothing was deactivated. The next run repairs the roster.`;
+  }
+  return `Sync failed unexpectedly during the ${phase} phase: ${detail}`;
+}
+
 function optionsOf(provider: SisProviderRow): { createUsers: boolean; maxDeactivationRatio: number } {
   const o = provider.options as { createUsers?: boolean; maxDeactivationRatio?: number };
   return { createUsers: o.createUsers ?? true, maxDeactivationRatio: o.maxDeactivationRatio ?? 0.2 };
@@ -130,7 +143,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
         },
       });
     } catch (e) {
-      const message = e instanceof ConnectorError ? e.message : `Sync failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`;
+      const message = e instanceof ConnectorError ? e.message : failureMessage(e, phase);
       if (!(e instanceof ConnectorError)) log2.error("sync crashed", { err: e, phase });
       outcome = { status: controller.signal.aborted && controller.signal.reason === "cancelled" ? "CANCELLED" : "FAILURE", stats: null as never, errorMessage: message };
     } finally {
