@@ -98,13 +98,26 @@ function attrsOf(st: Stats): Attributes {
   };
 }
 
+/**
+ * ssh2 1.17's generateKeyPairSync("ed25519") drops a leading zero byte of the public key
+ * about once in 250 keys, and its own parser then refuses the key: draw again until it parses.
+ */
+function generateClientKey() {
+  for (let attempt = 0; ; attempt++) {
+    const clientKey = utils.generateKeyPairSync("ed25519", { comment: "sis-simulator client" });
+    const parsedPublic = utils.parseKey(clientKey.public);
+    const parsedPrivate = utils.parseKey(clientKey.private);
+    if (!(parsedPublic instanceof Error) && !(parsedPrivate instanceof Error)) {
+      return { clientKey, allowedKey: Array.isArray(parsedPublic) ? parsedPublic[0] : parsedPublic };
+    }
+    if (attempt >= 20) throw parsedPublic instanceof Error ? parsedPublic : parsedPrivate;
+  }
+}
+
 export async function startSftpPeer(options: SftpPeerOptions): Promise<SftpPeer> {
   const username = options.credentials?.username ?? "sis-sim";
   const password = options.credentials?.password ?? randomBytes(12).toString("base64url");
-  const clientKey = utils.generateKeyPairSync("ed25519", { comment: "sis-simulator client" });
-  const parsedClientKey = utils.parseKey(clientKey.public);
-  if (parsedClientKey instanceof Error) throw parsedClientKey;
-  const allowedKey = Array.isArray(parsedClientKey) ? parsedClientKey[0] : parsedClientKey;
+  const { clientKey, allowedKey } = generateClientKey();
   const workDir = await mkdtemp(join(tmpdir(), "sis-sim-sftp-"));
   let generation = 0;
   let root = "";
