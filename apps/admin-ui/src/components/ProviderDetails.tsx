@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
-import { ApiError, api, splitErrors } from "../api";
+import { ApiError, api } from "../api";
+import { useApiForm } from "../use-api-form";
 import { formatDateTime, relative } from "../format";
 import { MASK, PROVIDER_FIELDS, PROVIDER_LABELS, buildConfig, configErrorPaths, valuesFromConfig } from "../provider-fields";
 import { navigate } from "../router";
@@ -184,34 +185,22 @@ export function ProviderDetails({ providerId, tab }: { providerId: string; tab: 
 function ScheduleCard({ provider, onSaved }: { provider: Provider; onSaved: (p: Provider) => void }) {
   const [editing, setEditing] = useState(false);
   const [value, setValue] = useState<ScheduleValue>({ schedule: provider.syncSchedule, timezone: provider.syncTimezone || "UTC" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, general, busy, submit, reset } = useApiForm(["syncSchedule", "syncTimezone"]);
   const formRef = useFocusFirstInvalid<HTMLFormElement>(errors);
 
   const startEdit = () => {
     setValue({ schedule: provider.syncSchedule, timezone: provider.syncTimezone || "UTC" });
-    setErrors({});
-    setGeneral([]);
+    reset();
     setEditing(true);
   };
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setGeneral([]);
-    try {
+    await submit(async () => {
       const p = await api.updateProvider(provider.id, { syncSchedule: value.schedule, ...(value.schedule ? { syncTimezone: value.timezone || "UTC" } : {}) });
       onSaved(p);
       setEditing(false);
-    } catch (err) {
-      const s = splitErrors(err, ["syncSchedule", "syncTimezone"]);
-      setErrors(s.byPath);
-      setGeneral(s.general);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -302,25 +291,13 @@ function CredentialsCard({ provider, onEdit }: { provider: Provider; onEdit: () 
 function EditCredentialsModal({ provider, onClose, onSaved }: { provider: Provider; onClose: () => void; onSaved: (p: Provider) => void }) {
   const [name, setName] = useState(provider.name);
   const [values, setValues] = useState(() => valuesFromConfig(provider.providerType, provider.config ?? {}));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, general, busy, submit } = useApiForm(["name", ...configErrorPaths(provider.providerType)]);
   const formRef = useFocusFirstInvalid<HTMLFormElement>(errors);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setGeneral([]);
-    try {
-      // Unchanged secrets go back as "********", which the API reads as "keep the stored value".
-      onSaved(await api.updateProvider(provider.id, { name: name.trim(), config: buildConfig(provider.providerType, values) }));
-    } catch (err) {
-      const s = splitErrors(err, ["name", ...configErrorPaths(provider.providerType)]);
-      setErrors(s.byPath);
-      setGeneral(s.general);
-      setBusy(false);
-    }
+    // Unchanged secrets go back as "********", which the API reads as "keep the stored value".
+    await submit(async () => onSaved(await api.updateProvider(provider.id, { name: name.trim(), config: buildConfig(provider.providerType, values) })));
   };
 
   return (
@@ -388,27 +365,16 @@ function OptionsCard({ provider, onSaved }: { provider: Provider; onSaved: (p: P
   const [editing, setEditing] = useState(false);
   const [create, setCreate] = useState(createUsers);
   const [percent, setPercent] = useState(String(Math.round(ratio * 100)));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { errors, general, busy, submit } = useApiForm(["options.createUsers", "options.maxDeactivationRatio"]);
   const formRef = useFocusFirstInvalid<HTMLFormElement>(errors);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setGeneral([]);
     const n = Number(percent);
-    try {
+    await submit(async () => {
       onSaved(await api.updateProvider(provider.id, { options: { createUsers: create, maxDeactivationRatio: percent.trim() === "" || Number.isNaN(n) ? percent : n / 100 } }));
       setEditing(false);
-    } catch (err) {
-      const r = splitErrors(err, ["options.createUsers", "options.maxDeactivationRatio"]);
-      setErrors(r.byPath);
-      setGeneral(r.general);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
