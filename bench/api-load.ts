@@ -19,7 +19,7 @@ import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import autocannon from "autocannon";
 import { mintToken } from "@sis-sync/api";
-import { createRedis } from "@sis-sync/queue";
+import { createRedis, deleteKeysByPrefix } from "@sis-sync/queue";
 import { createDb } from "../packages/db/src";
 
 const ROOT = resolve(__dirname, "..");
@@ -247,12 +247,7 @@ async function main(): Promise<void> {
     await admin.pool.query(`drop database if exists "${dbName}" with (force)`).catch((e) => console.error(`drop database: ${e.message}`));
     await admin.close();
     const redis = createRedis(REDIS_URL, "worker");
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteKeysByPrefix(redis, prefix);
     await redis.quit();
   }
 }

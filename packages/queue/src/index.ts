@@ -5,3 +5,4 @@ export { CancellationWatcher, requestCancel, isCancelRequested, clearCancel, can
 export { SyncProducer, schedulerId, type ScheduleSpec } from "./sync-producer";
 export { WEBHOOK_QUEUE_NAME, WEBHOOK_JOB_NAME, webhookJobSchema, webhookJobOptions, webhookJobId, type WebhookJob } from "./webhook-queue.config";
 export { WebhookProducer } from "./webhook-producer";
+export { deleteKeysByPrefix } from "./delete-keys";

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { loadConfig, type AppConfig } from "@sis-sync/config";
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
 import { createLogger } from "@sis-sync/logger";
-import { createRedis } from "@sis-sync/queue";
+import { createRedis, deleteKeysByPrefix } from "@sis-sync/queue";
 import { startSyncWorker, type ConnectorFactory, type SyncWorkerHandle } from "@sis-sync/worker";
 import { mintToken, startApi, type ApiHandle } from "../../src";
 
@@ -116,12 +116,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
       await worker?.close(1_000);
       await api.close();
       const redis = createRedis(redisUrl, "worker");
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== "0");
+      await deleteKeysByPrefix(redis, prefix);
       await redis.quit();
       await db.drop();
     },
