@@ -115,7 +115,8 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     const interval = Math.min(PROGRESS_FLUSH_MS, Math.max(250, config.SYNC_LOCK_TIMEOUT / 3));
     const timer = setInterval(() => void beat(), interval);
 
-    let outcome: SyncOutcome;
+    // A run that crashed has no stats to report (null on the run row), unlike one the engine ended.
+    let outcome: Omit<SyncOutcome, "stats"> & { stats: SyncOutcome["stats"] | null };
     try {
       const connector = deps.createConnector(provider.providerType, deps.cipher.decrypt(provider.configEncrypted, provider.id), {
         providerId: provider.id,
@@ -145,7 +146,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     } catch (e) {
       const message = e instanceof ConnectorError ? e.message : failureMessage(e, phase);
       if (!(e instanceof ConnectorError)) log2.error("sync crashed", { err: e, phase });
-      outcome = { status: controller.signal.aborted && controller.signal.reason === "cancelled" ? "CANCELLED" : "FAILURE", stats: null as never, errorMessage: message };
+      outcome = { status: controller.signal.aborted && controller.signal.reason === "cancelled" ? "CANCELLED" : "FAILURE", stats: null, errorMessage: message };
     } finally {
       clearInterval(timer);
       unwatch();
@@ -164,7 +165,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
 
     const written = await finishRun(db.db, owned, {
       status: outcome.status,
-      stats: outcome.stats ?? null,
+      stats: outcome.stats,
       errorMessage: outcome.errorMessage,
       progress,
       nextCursor: outcome.nextCursor,

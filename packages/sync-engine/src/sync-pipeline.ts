@@ -53,8 +53,3 @@ export interface SyncOutcome {
   /** An incremental run whose source could not serve a delta read everything instead (a full sync). */
   fellBackToFull?: boolean;
 }
-
-export function emptyStats(): RunStats {
-  const k = () => ({ created: 0, updated: 0, deactivated: 0, unchanged: 0, errors: 0 });
-  return { schools: k(), classes: k(), users: k(), enrollments: k() };
-}
