@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "@sis-sync/db";
 
-const STAGING = ["sis_raw_schools", "sis_raw_classes", "sis_raw_users", "sis_raw_enrollments"] as const;
+const STAGING = ["sis_raw_schools", "sis_raw_classes", "sis_raw_users", "sis_raw_enrollments", "sis_raw_unseen"] as const;
 
 /**
  * Deletes the staging rows of runs created more than `olderThanDays` ago that are no longer

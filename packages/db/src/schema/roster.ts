@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, date, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, date, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { sisProviders } from "./providers";
 
 /**
@@ -125,6 +125,13 @@ function sourceTable<N extends string>(name: N, entityId: () => ReturnType<typeo
       entityId: entityId().notNull(),
       status: rosterStatusEnum("status").notNull().default("active"),
       contentHash: text("content_hash").notNull(),
+      /**
+       * Fingerprint of the record as the connector last delivered it (before normalisation), set by
+       * the load. A full sync skips staging a record whose fingerprint matches its active link
+       * (issue #4: a no-change re-sync costs about a read). Null when the link must be re-staged
+       * next time (its entity was deactivated by a cascade, or it predates fingerprints).
+       */
+      recordFp: bigint("record_fp", { mode: "bigint" }),
       ...timestamps,
     },
     (t) => [primaryKey({ columns: [t.providerId, t.externalId] }), index(`${name}_entity_idx`).on(t.entityId)],

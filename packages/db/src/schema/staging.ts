@@ -1,4 +1,4 @@
-import { boolean, date, integer, json, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, boolean, date, index, integer, json, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * Staging (`sis_raw_*`, seed "Transform Phase"): every record of a run as extracted — external id,
@@ -17,6 +17,8 @@ const stagingBase = {
   deleted: boolean("deleted").notNull().default(false),
   error: text("error"),
   contentHash: text("content_hash").notNull(),
+  /** The record's fingerprint (see the source tables' `record_fp`), stored on its link by the load. */
+  recordFp: bigint("record_fp", { mode: "bigint" }),
   raw: json("raw"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 };
@@ -82,4 +84,21 @@ export const sisRawEnrollments = pgTable(
     endDate: date("end_date", { mode: "string" }),
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+/**
+ * The active links of a provider that a full run did not see unchanged: the fingerprints left
+ * unclaimed after the extract skipped unchanged records (issue #4). Validation and the soft
+ * deletes read them instead of staging every unchanged record. UNLOGGED and pruned like staging.
+ */
+export const sisRawUnseen = pgTable(
+  "sis_raw_unseen",
+  {
+    runId: uuid("run_id").notNull(),
+    /** 0 schools, 1 classes, 2 users, 3 enrollments (ENTITY_KINDS order). */
+    kind: smallint("kind").notNull(),
+    recordFp: bigint("record_fp", { mode: "bigint" }).notNull(),
+  },
+  // Not unique: two links may share a fingerprint (a 64-bit collision); that only keeps both.
+  (t) => [index("sis_raw_unseen_run_idx").on(t.runId, t.kind)],
 );

@@ -1,0 +1,16 @@
+CREATE TABLE "sis_raw_unseen" (
+	"run_id" uuid NOT NULL,
+	"kind" smallint NOT NULL,
+	"record_fp" bigint NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "roster_class_sources" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "roster_enrollment_sources" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "roster_school_sources" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "roster_user_sources" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "sis_raw_schools" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
+CREATE INDEX "sis_raw_unseen_run_idx" ON "sis_raw_unseen" USING btree ("run_id","kind");--> statement-breakpoint
+ALTER TABLE "sis_raw_unseen" SET UNLOGGED;
