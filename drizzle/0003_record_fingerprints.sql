@@ -12,5 +12,5 @@ ALTER TABLE "sis_raw_classes" ADD COLUMN "record_fp" bigint;--> statement-breakp
 ALTER TABLE "sis_raw_enrollments" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
 ALTER TABLE "sis_raw_schools" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
 ALTER TABLE "sis_raw_users" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
-CREATE INDEX "sis_raw_unseen_run_idx" ON "sis_raw_unseen" USING btree ("run_id","kind");--> statement-breakpoint
+CREATE INDEX "sis_raw_unseen_run_idx" ON "sis_raw_unseen" USING btree ("run_id","kind","record_fp");--> statement-breakpoint
 ALTER TABLE "sis_raw_unseen" SET UNLOGGED;

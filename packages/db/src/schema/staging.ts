@@ -100,5 +100,5 @@ export const sisRawUnseen = pgTable(
     recordFp: bigint("record_fp", { mode: "bigint" }).notNull(),
   },
   // Not unique: two links may share a fingerprint (a 64-bit collision); that only keeps both.
-  (t) => [index("sis_raw_unseen_run_idx").on(t.runId, t.kind)],
+  (t) => [index("sis_raw_unseen_run_idx").on(t.runId, t.kind, t.recordFp)],
 );
