@@ -3,3 +3,4 @@ export * from "./connector";
 export * from "./normalize";
 export * from "./prepare-record";
 export * from "./run-stats";
+export * from "./record-fingerprint";
