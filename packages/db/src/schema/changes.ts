@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
  * The roster change feed (issue #9): one row per change a run made to the roster, written by the
@@ -32,7 +32,23 @@ export const rosterChanges = pgTable(
     after: jsonb("after").$type<Record<string, unknown>>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("roster_changes_tenant_idx").on(t.tenantId, t.id), index("roster_changes_run_idx").on(t.runId, t.id)],
+  (t) => [
+    index("roster_changes_tenant_idx").on(t.tenantId, t.id),
+    index("roster_changes_run_idx").on(t.runId, t.id),
+    // Retention: the pruner finds the newest change older than the cutoff here instead of scanning the table.
+    index("roster_changes_created_at_idx").on(t.createdAt),
+  ],
 );
 
 export type RosterChangeRow = typeof rosterChanges.$inferSelect;
+
+/**
+ * How far retention has pruned each tenant's change feed: `prunedThroughId` is the largest change
+ * id removed, written in the same statement as the delete. A feed cursor before it would skip
+ * removed changes, so the API answers 410 for it instead of a page with a silent gap.
+ */
+export const rosterChangeRetention = pgTable("roster_change_retention", {
+  tenantId: text("tenant_id").primaryKey(),
+  prunedThroughId: bigint("pruned_through_id", { mode: "number" }).notNull(),
+  prunedAt: timestamp("pruned_at", { withTimezone: true }).notNull().defaultNow(),
+});

@@ -49,7 +49,11 @@ export const webhookDeliveries = pgTable(
     lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true }),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
   },
-  (t) => [index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt)],
+  (t) => [
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+    // Few rows: the change feed's pruner keeps the changes of these, and the orphan sweep reads them.
+    index("webhook_deliveries_pending_idx").on(t.tenantId, t.fromChangeId).where(sql`${t.status} = 'PENDING'`),
+  ],
 );
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
