@@ -33,6 +33,12 @@ export const envSchema = z.object({
   /** Where development keeps its generated secrets, embedded Postgres and Redis data. */
   DATA_DIR: optionalString.pipe(z.string().default(".data")),
   STAGING_RETENTION_DAYS: envInt(7, 0),
+  /**
+   * Days a roster change stays in the change feed (issue #9) before the worker prunes it; 0 keeps
+   * changes forever. Changes a webhook has yet to deliver are kept past it (docs/change-feed.md).
+   * Capped at 100 years so a typo stays a number of days Postgres can subtract from now().
+   */
+  CHANGE_FEED_RETENTION_DAYS: envInt(30, 0, 36_500),
   /** Webhook deliveries (issue #9): first retry after this many ms, doubling each attempt. */
   WEBHOOK_RETRY_BASE_MS: envInt(30_000, 10),
   /** Attempts before a delivery is dead-lettered. */

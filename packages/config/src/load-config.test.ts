@@ -28,6 +28,19 @@ describe("loadConfig", () => {
     expect(c.EMBEDDED_WORKER).toBe(true);
   });
 
+  it("keeps the change feed 30 days unless told otherwise, 0 meaning forever", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).CHANGE_FEED_RETENTION_DAYS).toBe(30);
+    expect(loadConfig({ DATA_DIR: tmp(), CHANGE_FEED_RETENTION_DAYS: "" }).CHANGE_FEED_RETENTION_DAYS).toBe(30);
+    expect(loadConfig({ DATA_DIR: tmp(), CHANGE_FEED_RETENTION_DAYS: "90" }).CHANGE_FEED_RETENTION_DAYS).toBe(90);
+    expect(loadConfig({ DATA_DIR: tmp(), CHANGE_FEED_RETENTION_DAYS: "0" }).CHANGE_FEED_RETENTION_DAYS).toBe(0);
+  });
+
+  it("refuses a change feed retention that is not a whole number of days, naming the variable", () => {
+    for (const bad of ["-1", "1.5", "30d", "forever", "36501"]) {
+      expect(() => loadConfig({ DATA_DIR: tmp(), CHANGE_FEED_RETENTION_DAYS: bad })).toThrow(/CHANGE_FEED_RETENTION_DAYS/);
+    }
+  });
+
   it("refuses to start in production without secrets", () => {
     expect(() => loadConfig({ NODE_ENV: "production", DATA_DIR: tmp() })).toThrow(/CONFIG_ENCRYPTION_KEYS.*AUTH_JWT_SECRET/);
   });
