@@ -1,9 +1,9 @@
 import { Router } from "express";
 import { z } from "zod";
 import { CHANGE_ACTIONS, CHANGE_KINDS, type Database } from "@sis-sync/db";
-import { decodeChangeCursor, listRunChanges, listTenantChanges } from "@sis-sync/sync-engine";
+import { changeFeedPrunedThrough, decodeChangeCursor, encodeChangeCursor, listRunChanges, listTenantChanges } from "@sis-sync/sync-engine";
 import { assertTenantResource, assertTenantRoute, authOf } from "../auth/auth.middleware";
-import { badRequest, notFound } from "../errors/http-errors";
+import { badRequest, gone, notFound } from "../errors/http-errors";
 import { parseQuery } from "../http/validate";
 import { findRun } from "../providers/provider.queries";
 import { pageQuerySchema, uuidParam } from "../providers/provider.schemas";
@@ -36,6 +36,18 @@ export function changesRouter(db: Database): Router {
       afterId = decoded;
     }
     const page = await listTenantChanges(db, req.params.tenantId, afterId, q.limit);
+    // Read after the page: a prune that removed changes this page should have held has committed
+    // by now, so its mark is seen. Reading from the start (no cursor) is never refused.
+    if (afterId > 0) {
+      const prunedThrough = await changeFeedPrunedThrough(db, req.params.tenantId);
+      if (afterId < prunedThrough) {
+        throw gone(
+          "This cursor points before changes that the change feed's retention has removed, so reading on from it would silently skip them. " +
+            `Re-read the roster from the roster routes (GET /api/v1/tenants/${encodeURIComponent(req.params.tenantId)}/schools, /classes, /users, /enrollments), then continue the feed from oldestCursor.`,
+          { oldestCursor: encodeChangeCursor(prunedThrough) },
+        );
+      }
+    }
     res.json({ ...page, limit: q.limit });
   });
 

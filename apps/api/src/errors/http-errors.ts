@@ -22,5 +22,6 @@ export const unauthorized = (detail = "A valid bearer token is required") => new
 export const forbidden = (detail = "Your role does not allow this") => new HttpError(403, "Forbidden", detail);
 export const notFound = (what = "Resource") => new HttpError(404, "Not Found", `${what} not found`);
 export const conflict = (detail: string, extra: Record<string, unknown> = {}) => new HttpError(409, "Conflict", detail, undefined, extra);
+export const gone = (detail: string, extra: Record<string, unknown> = {}) => new HttpError(410, "Gone", detail, undefined, extra);
 export const unprocessable = (detail: string, errors?: FieldError[]) => new HttpError(422, "Unprocessable Content", detail, errors);
 export const unavailable = (detail: string) => new HttpError(503, "Service Unavailable", detail);

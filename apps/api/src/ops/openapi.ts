@@ -98,7 +98,11 @@ export function buildOpenApiDocument() {
   const webhookId = z.object({ tenantId: z.string(), webhookId: z.uuid() });
   add("get", "/api/v1/tenants/{tenantId}/changes", "The roster change feed, oldest first", {
     request: { params: tenantId, query: changeFeedQuerySchema },
-    responses: { 200: json(z.object({ data: z.array(change), nextCursor: z.string(), hasMore: z.boolean(), limit: z.number() })), ...errors },
+    responses: {
+      200: json(z.object({ data: z.array(change), nextCursor: z.string(), hasMore: z.boolean(), limit: z.number() })),
+      ...errors,
+      410: json(problem.extend({ oldestCursor: z.string().describe("the feed is complete after this position") }), "The cursor is older than the change feed's retention: re-read the roster, then continue from oldestCursor"),
+    },
   });
   add("get", "/api/v1/runs/{runId}/changes", "A run's roster changes", { request: { params: z.object({ runId: z.uuid() }), query: runChangesQuerySchema }, responses: { 200: json(list(change)), ...errors } });
   add("post", "/api/v1/tenants/{tenantId}/webhooks", "Register a webhook (the signing secret is returned once, here)", {
@@ -114,7 +118,7 @@ export function buildOpenApiDocument() {
   });
   add("post", "/api/v1/tenants/{tenantId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", "Send a delivery again (same delivery id)", {
     request: { params: webhookId.extend({ deliveryId: z.uuid() }) },
-    responses: { 202: json(delivery, "Queued"), ...errors },
+    responses: { 202: json(delivery, "Queued"), ...errors, 410: json(problem, "The delivery's changes were removed by the change feed's retention") },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",

@@ -6,8 +6,9 @@ import type { AppConfig } from "@sis-sync/config";
 import { CHANGE_KINDS, WEBHOOK_DELIVERY_STATUSES, rosterChanges, webhookDeliveries, webhookEndpoints, type ConfigCipher, type Database, type WebhookDeliveryRow, type WebhookEndpointRow } from "@sis-sync/db";
 import { assertHostAllowed } from "@sis-sync/connectors";
 import type { WebhookProducer } from "@sis-sync/queue";
+import { countChangesInRange } from "@sis-sync/sync-engine";
 import { assertTenantRoute, authOf } from "../auth/auth.middleware";
-import { notFound, unavailable, unprocessable } from "../errors/http-errors";
+import { gone, notFound, unavailable, unprocessable } from "../errors/http-errors";
 import { parseBody, parseQuery } from "../http/validate";
 import { pageQuerySchema, uuidParam } from "../providers/provider.schemas";
 
@@ -128,6 +129,15 @@ export function webhooksRouter({ db, cipher, config, producer }: WebhooksRouterD
       .from(webhookDeliveries)
       .where(and(eq(webhookDeliveries.id, req.params.deliveryId), eq(webhookDeliveries.endpointId, endpoint.id)));
     if (!before) throw notFound("Delivery");
+    // A delivery is rebuilt from its change range; once retention removed some of those changes it
+    // can only be sent incomplete, so refuse it (the worker also dead-letters one that loses its changes later).
+    const kept = await countChangesInRange(db, before.tenantId, before.fromChangeId, before.toChangeId, endpoint.kinds);
+    if (kept < before.changeCount) {
+      throw gone(
+        `${before.changeCount - kept} of this delivery's ${before.changeCount} changes were removed by the change feed's retention, so it can no longer be sent. ` +
+          "Re-read the roster from the roster routes instead.",
+      );
+    }
     const [row] = await db
       .update(webhookDeliveries)
       .set({ status: "PENDING", attempts: 0, lastError: null, lastStatusCode: null, deliveredAt: null })
