@@ -4,7 +4,7 @@ import { ConfigCipher, createDb, type DbHandle } from "@sis-sync/db";
 import type { Logger } from "@sis-sync/logger";
 import { CancellationWatcher, createRedis, SYNC_QUEUE_NAME, WEBHOOK_QUEUE_NAME } from "@sis-sync/queue";
 import { createConnector } from "@sis-sync/connectors";
-import { pruneStaging } from "@sis-sync/sync-engine";
+import { pruneChanges, pruneStaging } from "@sis-sync/sync-engine";
 import { startLostRunReaper } from "./lost-run-reaper";
 import { createSyncProcessor, workerId, type ConnectorFactory } from "./sync-processor";
 import { startWebhookWorker } from "./webhooks/webhook-worker";
@@ -73,6 +73,16 @@ export async function startSyncWorker({ config, logger, databaseUrl, redisUrl, c
     6 * 3600_000,
   );
   pruneTimer.unref();
+  // Change feed retention (issue #9). Hourly, and once soon after start, so workers that are
+  // redeployed more often than every few hours still prune; an idle prune is one index lookup.
+  // Batched and single-flighted across workers inside pruneChanges.
+  const pruneChangesAbort = new AbortController();
+  const runChangePrune = () =>
+    void pruneChanges(db.db, { olderThanDays: config.CHANGE_FEED_RETENTION_DAYS, signal: pruneChangesAbort.signal })
+      .then((r) => r.removed > 0 && log.info("change feed pruned", { removed: r.removed, batches: r.batches, retentionDays: config.CHANGE_FEED_RETENTION_DAYS }))
+      .catch((e: unknown) => log.warn("change feed prune failed", { err: e }));
+  const changePruneTimers = config.CHANGE_FEED_RETENTION_DAYS > 0 ? [setTimeout(runChangePrune, 60_000), setInterval(runChangePrune, 3600_000)] : [];
+  for (const t of changePruneTimers) t.unref();
   log.info("sync worker started", { concurrency: config.WORKER_CONCURRENCY, maxConcurrentSyncs: config.MAX_CONCURRENT_SYNCS });
 
   let closing: Promise<void> | undefined;
@@ -82,6 +92,8 @@ export async function startSyncWorker({ config, logger, databaseUrl, redisUrl, c
       closing ??= (async () => {
         stopReaper();
         clearInterval(pruneTimer);
+        for (const t of changePruneTimers) clearTimeout(t);
+        pruneChangesAbort.abort();
         const grace = setTimeout(() => shutdown.abort("shutdown"), graceMs);
         await worker.close();
         clearTimeout(grace);

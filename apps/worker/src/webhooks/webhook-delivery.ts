@@ -59,6 +59,14 @@ export function createWebhookProcessor(deps: WebhookDeliveryDeps) {
       return "endpoint-deleted";
     }
     const changes = await changesInRange(db, delivery.tenantId, delivery.fromChangeId, delivery.toChangeId, endpoint.kinds);
+    if (changes.length < delivery.changeCount) {
+      // Retention keeps a PENDING delivery's changes, but a redelivery of an old DEAD one can race
+      // a prune: never send a delivery with changes missing under its old id.
+      const lastError = `${delivery.changeCount - changes.length} of ${delivery.changeCount} changes were removed by the change feed's retention before delivery`;
+      await db.update(webhookDeliveries).set({ status: "DEAD", lastError }).where(and(eq(webhookDeliveries.id, deliveryId), eq(webhookDeliveries.status, "PENDING")));
+      log.warn("webhook delivery dead-lettered: its changes were pruned", { expected: delivery.changeCount, found: changes.length });
+      return "changes-pruned";
+    }
     const body = JSON.stringify({
       id: deliveryId,
       type: "roster.changes",
