@@ -4,5 +4,5 @@ CREATE TABLE "roster_change_retention" (
 	"pruned_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "roster_changes_created_at_idx" ON "roster_changes" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "roster_changes_created_at_idx" ON "roster_changes" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_pending_idx" ON "webhook_deliveries" USING btree ("tenant_id","from_change_id") WHERE "webhook_deliveries"."status" = 'PENDING';
