@@ -12,6 +12,7 @@ import {
 import type { PoolClient } from "pg";
 import { loadRoster } from "./load-roster";
 import { STAGING_TABLES, StagingWriter } from "./staging-writer";
+import { UnchangedRecords } from "./unchanged-records";
 import type { SyncOutcome, SyncRunContext } from "./sync-pipeline";
 import { validateStaging } from "./validate-staging";
 
@@ -59,13 +60,14 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
   try {
     // A retried run (worker hand-back) starts again from the beginning.
     for (const k of ENTITY_KINDS) await client.query(`delete from ${STAGING_TABLES[k]} where run_id = $1`, [run.id]);
+    await client.query("delete from sis_raw_unseen where run_id = $1", [run.id]);
     await client.query("delete from sis_run_errors where run_id = $1", [run.id]);
 
     await ctx.setPhase("extract");
     const extracted = await extractToStaging(ctx, client, checkpoint);
     if ("status" in extracted) return extracted;
     lap("extractedMs");
-    const { result, counts } = extracted;
+    const { result, counts, skipped } = extracted;
     // Absence means deletion only in a complete export: not in a delta file, nor in an
     // incremental read (unless the source could not serve one and sent everything).
     const delta = result.isDelta === true || (run.mode === "incremental" && result.fellBackToFull !== true);
@@ -75,17 +77,19 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     // Deltas too: without it a delta run at 100 k users got a plan 25x slower (bench, issue #9).
     await client.query(`analyze ${ENTITY_KINDS.map((k) => STAGING_TABLES[k]).join(", ")}`);
     await client.query("select pg_advisory_lock($1, hashtext($2))", [ROSTER_LOCK_NAMESPACE, run.tenantId]);
+    let skippedWithErrors: Record<EntityKind, number> = { schools: 0, classes: 0, users: 0, enrollments: 0 };
     try {
       // Flags and record errors land together (a cancel mid-way leaves none); work_mem as in the load.
       await client.query("begin");
       try {
         await client.query("set local work_mem = '64MB'");
-        await validateStaging(client, {
+        skippedWithErrors = await validateStaging(client, {
           runId: run.id,
           providerId: provider.id,
           tenantId: run.tenantId,
           createUsers: provider.options.createUsers,
           delta,
+          skipped,
           checkpoint,
         });
         checkpoint();
@@ -107,6 +111,8 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
           providerId: provider.id,
           tenantId: run.tenantId,
           deactivateAbsent: !delta,
+          skipped,
+          skippedWithErrors,
           maxDeactivationRatio: provider.options.maxDeactivationRatio,
           force: run.force,
           checkpoint,
@@ -157,12 +163,15 @@ async function errorCounts(client: PoolClient, runId: string): Promise<RosterSta
   return statsWithErrors(Object.fromEntries(rows.map((r) => [byType[r.entity_type], Number(r.n)])));
 }
 
-type Extracted = { result: ExtractResult; counts: Record<EntityKind, number> } | SyncOutcome;
+type Extracted = { result: ExtractResult; counts: Record<EntityKind, number>; skipped: Record<EntityKind, number> } | SyncOutcome;
 
 /** Streams the connector's pages into staging, honouring cancellation between pages. */
 async function extractToStaging(ctx: SyncRunContext, client: PoolClient, checkpoint: () => void): Promise<Extracted> {
   const { run, signal, logger } = ctx;
-  const stager = new StagingWriter(client, run.id);
+  // Incremental reads deliver changes only: nothing to skip, and loading every link's fingerprint
+  // would cost more than the delta itself.
+  const unchanged = run.mode === "incremental" ? null : new UnchangedRecords(client, run.id, ctx.provider.id);
+  const stager = new StagingWriter(client, run.id, unchanged);
   const pages = ctx.connector.extract({
     signal,
     logger,
@@ -182,7 +191,7 @@ async function extractToStaging(ctx: SyncRunContext, client: PoolClient, checkpo
     }
     await stager.close();
     ctx.reportProgress(stager.counts);
-    return { result: next.value ?? { nextCursor: null }, counts: stager.counts };
+    return { result: next.value ?? { nextCursor: null }, counts: stager.counts, skipped: { ...stager.skipped } };
   } catch (e) {
     await stager.abort();
     await pages.return?.(undefined as never).catch(() => undefined);

@@ -1,7 +1,8 @@
 import { ENTITY_KINDS, emptyRosterStats, overDeactivationLimit, type DeactivationCheck, type EntityKind, type RosterStats } from "@sis-sync/roster";
 import type { PoolClient } from "pg";
 import { STAGING_TABLES } from "./staging-writer";
-import { SOURCE_TABLES } from "./validate-staging";
+import { SOURCE_TABLES } from "./source-tables";
+import { KIND_NUMBER } from "./unchanged-records";
 
 export const ENTITY_TABLES: Record<EntityKind, string> = {
   schools: "roster_schools",
@@ -81,6 +82,10 @@ export interface LoadParams {
   tenantId: string;
   /** Deactivate by absence (a complete full export) or only records marked deleted (a delta). */
   deactivateAbsent: boolean;
+  /** Records the extract skipped as unchanged (not staged), per kind. */
+  skipped: Record<EntityKind, number>;
+  /** Of those, the ones validation made record errors (their parent left the export). */
+  skippedWithErrors: Record<EntityKind, number>;
   maxDeactivationRatio: number;
   force: boolean;
   checkpoint(): void;
@@ -144,9 +149,9 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
   const valid = {} as Record<EntityKind, number>;
   const activeBefore = {} as Record<EntityKind, number>;
   for (const row of counts.rows) {
-    valid[row.kind] = Number(row.valid);
+    valid[row.kind] = Number(row.valid) + p.skipped[row.kind] - p.skippedWithErrors[row.kind];
     activeBefore[row.kind] = Number(row.active);
-    stats[row.kind].errors = Number(row.errors);
+    stats[row.kind].errors = Number(row.errors) + p.skippedWithErrors[row.kind];
   }
 
   for (const kind of ENTITY_KINDS) {
@@ -158,7 +163,7 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
     const cols = spec.fields.map(([c]) => q(c));
     await client.query(
       `create temp table ${w} on commit drop as
-       select r.external_id, r.content_hash,
+       select r.external_id, r.content_hash, r.record_fp,
               coalesce(s.entity_id, ${spec.match}, gen_random_uuid()) as entity_id,
               (s.entity_id is null and ${spec.match} is null) as new_entity,
               ${spec.fields.map(([c, expr]) => `${expr} as ${q(c)}`).join(", ")}
@@ -167,7 +172,10 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
          left join ${sources} s on s.provider_id = $2 and s.external_id = r.external_id
          left join ${entity} e on e.id = s.entity_id
         where r.run_id = $1 and r.error is null and not r.deleted
-          and (s.entity_id is null or s.status <> 'active' or s.content_hash <> r.content_hash or e.status <> 'active')`,
+          and (s.entity_id is null or s.status <> 'active' or s.content_hash <> r.content_hash or e.status <> 'active'
+               -- same content, new fingerprint (the SIS re-spelled a field, or FINGERPRINT_VERSION
+               -- changed): only the link's fingerprint is refreshed, so the next run can skip it
+               or s.record_fp is distinct from r.record_fp)`,
       [p.runId, p.providerId],
     );
     await client.query(`analyze ${w}`);
@@ -200,10 +208,10 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
       [p.tenantId, p.runId, p.providerId],
     );
     await client.query(
-      `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash)
-       select $1, external_id, $2, entity_id, 'active', content_hash from ${w}
+      `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash, record_fp)
+       select $1, external_id, $2, entity_id, 'active', content_hash, record_fp from ${w}
        on conflict (provider_id, external_id)
-       do update set status = 'active', content_hash = excluded.content_hash, updated_at = now()`,
+       do update set status = 'active', content_hash = excluded.content_hash, record_fp = excluded.record_fp, updated_at = now()`,
       [p.providerId, p.tenantId],
     );
     // The planner must see the rows this transaction just wrote, or it plans the next joins
@@ -234,11 +242,28 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
     const gone = `gone_${kind}`;
     await client.query(`create temp table ${gone} (id uuid primary key) on commit drop`);
     await client.query(`create temp table deact_${kind} (id uuid primary key) on commit drop`);
+    const absentFromStaging = absent.replaceAll("%STAGING%", STAGING_TABLES[kind]);
     await client.query(
-      p.deactivateAbsent
+      p.deactivateAbsent && p.skipped[kind] > 0
+        ? // Links seen unchanged are present; the rest are the unfingerprinted ones and those whose
+          // fingerprint went unclaimed (few), so start from them rather than from every link.
+          `with cand as (
+             select s.external_id from ${SOURCE_TABLES[kind]} s
+              where s.provider_id = $2 and s.status = 'active' and s.record_fp is null
+             union all
+             select s.external_id from ${SOURCE_TABLES[kind]} s
+               join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = s.record_fp
+              where s.provider_id = $2 and s.status = 'active'),
+           g as (
+             update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
+               from cand c
+              where s.provider_id = $2 and s.external_id = c.external_id and s.status = 'active' and ${absentFromStaging}
+              returning s.entity_id)
+           insert into ${gone} select distinct entity_id from g`
+        : p.deactivateAbsent
         ? `with g as (
              update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
-              where s.provider_id = $2 and s.status = 'active' and ${absent.replaceAll("%STAGING%", STAGING_TABLES[kind])}
+              where s.provider_id = $2 and s.status = 'active' and ${absentFromStaging}
               returning s.entity_id)
            insert into ${gone} select distinct entity_id from g`
         : `with d as (
@@ -271,6 +296,12 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
           and (e.user_id in (select id from deact_users) or e.class_id in (select id from deact_classes))
         returning e.id)
      insert into deact_enrollments select id from d on conflict do nothing`,
+  );
+  // Their links may still be active (the enrollment itself is still exported): without a
+  // fingerprint the record is staged next time, which is what re-activates it.
+  await client.query(
+    `update roster_enrollment_sources s set record_fp = null
+      where s.entity_id in (select id from deact_enrollments) and s.record_fp is not null`,
   );
   // Deactivations into the change feed, with this provider's external id where it has one.
   for (const kind of ENTITY_KINDS) {

@@ -1,6 +1,8 @@
 import { ENTITY_KINDS, ENTITY_TYPE_BY_KIND, type EntityKind } from "@sis-sync/roster";
 import type { PoolClient } from "pg";
+import { SOURCE_TABLES } from "./source-tables";
 import { STAGING_TABLES } from "./staging-writer";
+import { KIND_NUMBER } from "./unchanged-records";
 
 export interface ValidateParams {
   runId: string;
@@ -9,23 +11,40 @@ export interface ValidateParams {
   createUsers: boolean;
   /** A delta export: references may point at entities loaded by earlier runs. */
   delta: boolean;
+  /** Records the extract skipped as unchanged, per kind (their links count as present). */
+  skipped: Record<EntityKind, number>;
   /** Checked between statements; throwing stops validation. */
   checkpoint(): void;
 }
 
-const SOURCE_TABLES: Record<EntityKind, string> = {
-  schools: "roster_school_sources",
-  classes: "roster_class_sources",
-  users: "roster_user_sources",
-  enrollments: "roster_enrollment_sources",
-};
+
+/**
+ * SQL true when the source link `s` is present in this export because the extract skipped its
+ * record as unchanged: active, fingerprinted, and its fingerprint not left unclaimed.
+ * Meaningful only for kinds with skipped records (else nothing was claimed). Uses $1 = run id.
+ */
+export function seenUnchanged(kind: EntityKind, s = "s"): string {
+  return `(${s}.status = 'active' and ${s}.record_fp is not null and not exists (select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = ${s}.record_fp))`;
+}
+
+/** SQL true when the active link `p` was not seen unchanged (changed, gone, or never fingerprinted). */
+export function notSeenUnchanged(kind: EntityKind, p = "p"): string {
+  return `(${p}.record_fp is null or exists (select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = ${p}.record_fp))`;
+}
+
+const zeroCounts = (): Record<EntityKind, number> => ({ schools: 0, classes: 0, users: 0, enrollments: 0 });
 
 /**
  * Flags the record errors that need the whole export (duplicates, dangling references) or the
  * roster (user matching), in staging's `error` column, then copies every flagged row to the run's
  * errors. Runs under the tenant's roster lock, so matching sees the same users the load will.
+ *
+ * Records skipped as unchanged are not in staging; their links stand in for them. A skipped
+ * record whose parent left the export is a record error as a staged one would be: it is written
+ * to the run's errors directly and counted in the returned numbers, per kind.
  */
-export async function validateStaging(client: PoolClient, p: ValidateParams): Promise<void> {
+export async function validateStaging(client: PoolClient, p: ValidateParams): Promise<Record<EntityKind, number>> {
+  const skippedWithErrors = zeroCounts();
   for (const kind of ENTITY_KINDS) {
     // The first error-free record with an id wins; later copies are record errors, so the
     // result does not depend on which of two conflicting rows a join happens to pick.
@@ -37,6 +56,15 @@ export async function validateStaging(client: PoolClient, p: ValidateParams): Pr
         where r.run_id = $1 and r.seq = d.seq and d.rn > 1`,
       [p.runId],
     );
+    if (p.skipped[kind] > 0) {
+      // A changed copy of a record whose identical copy was skipped: the skipped one stands.
+      await client.query(
+        `update ${STAGING_TABLES[kind]} r set error = 'Duplicate external id in this export (an identical copy was seen unchanged)'
+          where r.run_id = $1 and r.error is null and r.external_id is not null
+            and exists (select 1 from ${SOURCE_TABLES[kind]} s where s.provider_id = $2 and s.external_id = r.external_id and ${seenUnchanged(kind)})`,
+        [p.runId, p.providerId],
+      );
+    }
     p.checkpoint();
     if (kind === "classes") await checkReference(client, p, "classes", "school_external_id", "schools", "school");
     if (kind === "users") await matchUsers(client, p);
@@ -54,6 +82,36 @@ export async function validateStaging(client: PoolClient, p: ValidateParams): Pr
      select $1, entity_type, external_id, error from (${selects}) e order by k, seq`,
     [p.runId],
   );
+  if (!p.delta) {
+    skippedWithErrors.classes += await orphanedUnchanged(client, p, "classes", "school_id", "schools", "school");
+    skippedWithErrors.enrollments += await orphanedUnchanged(client, p, "enrollments", "class_id", "classes", "class");
+    skippedWithErrors.enrollments += await orphanedUnchanged(client, p, "enrollments", "user_id", "users", "user");
+  }
+  return skippedWithErrors;
+}
+
+const ENTITY_TABLE: Record<EntityKind, string> = { schools: "roster_schools", classes: "roster_classes", users: "roster_users", enrollments: "roster_enrollments" };
+
+/**
+ * Skipped (unchanged) records of `kind` whose parent is not a loadable record of this export: the
+ * parent's link was active but is neither staged without error nor seen unchanged. Each becomes a
+ * record error, worded as checkReference words it; the record stays as the roster holds it.
+ */
+async function orphanedUnchanged(client: PoolClient, p: ValidateParams, kind: EntityKind, parentColumn: string, parent: EntityKind, label: string): Promise<number> {
+  if (p.skipped[kind] === 0) return 0;
+  const { rowCount } = await client.query(
+    `insert into sis_run_errors (run_id, entity_type, external_id, message)
+     select $1, '${ENTITY_TYPE_BY_KIND[kind]}', s.external_id, 'Unknown ${label} "' || g.external_id || '" (not in this export, or rejected)'
+       from ${SOURCE_TABLES[parent]} g
+       join ${ENTITY_TABLE[kind]} e on e.${parentColumn} = g.entity_id
+       join ${SOURCE_TABLES[kind]} s on s.entity_id = e.id and s.provider_id = $2
+      where g.provider_id = $2 and g.status = 'active' and ${notSeenUnchanged(parent, "g")}
+        and not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted)
+        and ${seenUnchanged(kind)}
+      order by s.external_id`,
+    [p.runId, p.providerId],
+  );
+  return rowCount ?? 0;
 }
 
 /** A record whose parent is not a loadable record of this export (or, for a delta, an active one already held) is an error. */
@@ -64,7 +122,12 @@ async function checkReference(client: PoolClient, p: ValidateParams, kind: Entit
         and not exists (select 1 from ${STAGING_TABLES[parent]} x
                          where x.run_id = $1 and x.external_id = r.${column} and x.error is null and not x.deleted)
         and not ($3::boolean and exists (select 1 from ${SOURCE_TABLES[parent]} s
-                                          where s.provider_id = $2 and s.external_id = r.${column} and s.status = 'active'))`,
+                                          where s.provider_id = $2 and s.external_id = r.${column} and s.status = 'active'))
+        ${
+          p.skipped[parent] > 0
+            ? `and not exists (select 1 from ${SOURCE_TABLES[parent]} s where s.provider_id = $2 and s.external_id = r.${column} and ${seenUnchanged(parent)})`
+            : ""
+        }`,
     [p.runId, p.providerId, p.delta],
   );
 }
@@ -74,8 +137,22 @@ async function checkReference(client: PoolClient, p: ValidateParams, kind: Entit
  * (case-insensitive, within the tenant) → student number (students without email) → create.
  * Two candidates is a record error, never a guess. A user already held by another record of
  * this same export is not a candidate: a provider's two records are two people.
+ * Two new records with one email would become two users that no later run could tell apart
+ * (or two links to one matched user): the first by position is matched or created, the later
+ * ones are record errors.
  */
 async function matchUsers(client: PoolClient, p: ValidateParams): Promise<void> {
+  await client.query(
+    `update sis_raw_users r
+        set error = 'Email "' || r.email || '" is also on record ' || d.first_seq || ' of this export (external id "' || d.first_id || '"); one email cannot be two people, not loaded'
+       from (select u.seq, first_value(u.seq) over w as first_seq, first_value(u.external_id) over w as first_id, row_number() over w as rn
+               from sis_raw_users u
+              where u.run_id = $1 and u.error is null and not u.deleted and u.email_key is not null
+                and not exists (select 1 from roster_user_sources s where s.provider_id = $2 and s.external_id = u.external_id)
+             window w as (partition by u.email_key order by u.seq)) d
+      where r.run_id = $1 and r.seq = d.seq and d.rn > 1`,
+    [p.runId, p.providerId],
+  );
   await client.query(
     `with unlinked as (
        select r.seq, r.email_key, r.student_number, r.role
@@ -86,7 +163,8 @@ async function matchUsers(client: PoolClient, p: ValidateParams): Promise<void> 
      held as (
        select s.entity_id from roster_user_sources s
         where s.provider_id = $2 and s.status = 'active'
-          and exists (select 1 from sis_raw_users r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)
+          and (exists (select 1 from sis_raw_users r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)
+               ${p.skipped.users > 0 ? `or ${seenUnchanged("users")}` : ""})
      ),
      by_email as (
        select u.seq, array_agg(x.id order by x.id) as ids
@@ -123,4 +201,3 @@ async function matchUsers(client: PoolClient, p: ValidateParams): Promise<void> 
   }
 }
 
-export { SOURCE_TABLES };

@@ -96,6 +96,9 @@ describe("user matching across providers of a tenant", () => {
   it("does not guess when two users share an email, and respects createUsers: false", async () => {
     const t = tenant();
     const a = await createProvider(tdb, t);
+    // Two users of one tenant end up with one email: a-2 changes its email to a-1's (an update of a
+    // linked user does not go through matching).
+    await runSync(tdb, a, connector(school, page.users({ externalId: "a-1", email: "twin@d.org", familyName: "One" }, { externalId: "a-2", email: "two@d.org", familyName: "Two" })));
     await runSync(tdb, a, connector(school, page.users({ externalId: "a-1", email: "twin@d.org", familyName: "One" }, { externalId: "a-2", email: "Twin@d.org", familyName: "Two" })));
     const b = await createProvider(tdb, t, { createUsers: false });
     const res = await runSync(tdb, b, connector(school, page.users({ externalId: "b-1", email: "twin@d.org" }, { externalId: "b-2", email: "new@d.org" })));
@@ -107,6 +110,39 @@ describe("user matching across providers of a tenant", () => {
       { entity_type: "user", external_id: "b-2", message: "No existing user matches by email or student number, and the provider's createUsers option is off" },
     ]);
     expect(await usersOf(t)).toHaveLength(2);
+  });
+});
+
+describe("one email on two new records of one export", () => {
+  it("creates the first, makes the later ones record errors, and matches neither to the other", async () => {
+    const t = tenant();
+    const a = await createProvider(tdb, t);
+    const res = await runSync(
+      tdb,
+      a,
+      connector(
+        school,
+        page.users(
+          { externalId: "a-1", email: "twin@d.org", familyName: "One" },
+          { externalId: "a-2", email: " Twin@D.org ", familyName: "Two" },
+          { externalId: "a-3", email: "solo@d.org", familyName: "Solo" },
+          { externalId: "a-4", email: "TWIN@d.org", familyName: "Four" },
+        ),
+      ),
+    );
+    expect(res.status).toBe("PARTIAL");
+    expect(res.stats.users).toEqual(kindStats(2, 0, 0, 0, 2));
+    const { rows } = await tdb.pool.query("select external_id, message from sis_run_errors where run_id = $1 order by id", [res.runId]);
+    expect(rows).toEqual([
+      { external_id: "a-2", message: 'Email "Twin@D.org" is also on record 1 of this export (external id "a-1"); one email cannot be two people, not loaded' },
+      { external_id: "a-4", message: 'Email "TWIN@d.org" is also on record 1 of this export (external id "a-1"); one email cannot be two people, not loaded' },
+    ]);
+    expect((await usersOf(t)).map((u) => u.family_name).sort()).toEqual(["One", "Solo"]);
+
+    // The next export without the clash loads a-2 as its own person once it has its own email.
+    const fixed = await runSync(tdb, a, connector(school, page.users({ externalId: "a-1", email: "twin@d.org", familyName: "One" }, { externalId: "a-2", email: "two@d.org", familyName: "Two" }, { externalId: "a-3", email: "solo@d.org", familyName: "Solo" })));
+    expect(fixed.status).toBe("SUCCESS");
+    expect(fixed.stats.users).toEqual(kindStats(1, 0, 0, 2));
   });
 });
 

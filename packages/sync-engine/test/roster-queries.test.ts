@@ -144,6 +144,7 @@ describe("pruneStaging", () => {
     const removed = await pruneStaging(tdb.db, { olderThanDays: 7 });
     expect(removed).toBe(1 + 1 + 3 + 2);
     expect(await countRows(tdb, "sis_raw_users", "run_id = $1", [firstRunId])).toBe(0);
-    expect(await countRows(tdb, "sis_raw_users")).toBe(1 + 2);
+    // Provider b's run staged its one user; a's re-sync staged none (both users came unchanged and were skipped).
+    expect(await countRows(tdb, "sis_raw_users")).toBe(1 + 0);
   });
 });
