@@ -31,17 +31,45 @@ export const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)
 
 const PROGRESS_FLUSH_MS = 1_000;
 
-// Postgres went away under the run (restart, failover, admin termination, network cut).
-const DB_CONNECTION_LOST = /terminating connection|Connection terminated|ECONNRESET|ECONNREFUSED|server closed the connection|the database system is (shutting down|starting up)/i;
+// Postgres went away under the run (restart, failover, admin termination, network cut). pg's
+// "not queryable" is what a query on a client whose connection already died rejects with.
+const DB_CONNECTION_LOST = /terminating connection|Connection terminated|ECONNRESET|ECONNREFUSED|server closed the connection|the database system is (shutting down|starting up)|connection error and is not queryable/i;
+
+/** Postgres is unreachable; drizzle wraps the driver's error ("Failed query: …"), so its causes are read too. */
+export function isConnectionLost(e: unknown): boolean {
+  for (let x = e, depth = 0; x && depth < 5; x = (x as { cause?: unknown }).cause, depth++) {
+    const code = (x as { code?: string }).code;
+    if (code === "57P01" || code === "57P02" || code === "57P03" || DB_CONNECTION_LOST.test(x instanceof Error ? x.message : String(x))) return true;
+  }
+  return false;
+}
 
 /** A human errorMessage for a failure that is not the SIS's (those are ConnectorErrors). */
 export function failureMessage(e: unknown, phase: SyncPhase): string {
   const detail = e instanceof Error ? e.message : String(e);
-  const code = (e as { code?: string })?.code;
-  if (code === "57P01" || code === "57P02" || code === "57P03" || DB_CONNECTION_LOST.test(detail)) {
+  if (isConnectionLost(e)) {
     return `Lost the connection to the database during the ${phase} phase (${detail}); the load was rolled back and nothing was deactivated. The next run repairs the roster.`;
   }
   return `Sync failed unexpectedly during the ${phase} phase: ${detail}`;
+}
+
+/**
+ * Retries `write` while Postgres is unreachable, for at most `forMs`. A restart takes seconds,
+ * and a run whose terminal write failed would stay live (blocking the provider's next sync)
+ * until the lost-run reaper ends it as "worker lost" — or BullMQ's retry would rerun it and
+ * hide the failure. Past SYNC_LOCK_TIMEOUT the reaper owns the run anyway.
+ */
+export async function retryWhileDisconnected<T>(write: () => Promise<T>, forMs: number, log: { warn(message: string, meta?: object): unknown }): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let waitMs = 250; ; waitMs = Math.min(waitMs * 2, 5_000)) {
+    try {
+      return await write();
+    } catch (e) {
+      if (!isConnectionLost(e) || Date.now() + waitMs > deadline) throw e;
+      log.warn("database unreachable; retrying the run's terminal state", { err: e, retryInMs: waitMs });
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
 }
 
 function optionsOf(provider: SisProviderRow): { createUsers: boolean; maxDeactivationRatio: number } {
@@ -163,7 +191,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
     }
     if (outcome.status === "CANCELLED") outcome.errorMessage ??= "Cancelled on request";
 
-    const written = await finishRun(db.db, owned, {
+    const written = await retryWhileDisconnected(() => finishRun(db.db, owned, {
       status: outcome.status,
       stats: outcome.stats,
       errorMessage: outcome.errorMessage,
@@ -174,7 +202,7 @@ export function createSyncProcessor(deps: SyncProcessorDeps) {
       ...(outcome.fellBackToFull
         ? { mode: "full" as const, notes: "Incremental sync fell back to a full sync: the source did not accept the stored cursor (too old or unknown)" }
         : {}),
-    });
+    }), config.SYNC_LOCK_TIMEOUT, log2);
     await clearCancel(redis, prefix, run.id).catch(() => undefined);
     if (written && !run.dryRun) deps.onRunFinished?.(run.tenantId);
     log2.info("sync finished", { status: outcome.status, stats: outcome.stats, written });
