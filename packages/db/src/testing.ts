@@ -13,18 +13,18 @@ export interface TestDatabase extends DbHandle {
 
 /**
  * A fresh, migrated database per test file, so files run in parallel against the real
- * Postgres and leave nothing behind.
+ * Postgres and leave nothing behind. `adminUrl`: another server (a test's private cluster).
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(adminUrl: string = TEST_ADMIN_URL): Promise<TestDatabase> {
   const name = `sis_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
-  const admin = new Client({ connectionString: TEST_ADMIN_URL });
+  const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`create database "${name}"`);
   } finally {
     await admin.end();
   }
-  const url = new URL(TEST_ADMIN_URL);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const handle = createDb(url.toString(), { max: 5 });
   await runMigrations(handle.pool);
@@ -34,7 +34,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     async drop() {
       await handle.close().catch(() => undefined);
-      const c = new Client({ connectionString: TEST_ADMIN_URL });
+      const c = new Client({ connectionString: adminUrl });
       await c.connect();
       try {
         await c.query(`drop database if exists "${name}" with (force)`);

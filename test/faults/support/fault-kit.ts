@@ -175,9 +175,10 @@ export async function expectRosterMatches(pool: Pool, providerId: string, tenant
   };
   for (const k of KINDS) {
     const active = await pool.query(`select external_id from roster_${SINGULAR[k]}_sources where provider_id = $1 and status = 'active'`, [providerId]);
-    const ids = active.rows.map((r: { external_id: string }) => r.external_id);
-    expect({ kind: k, count: ids.length }).toEqual({ kind: k, count: expected[k].size });
-    expect({ kind: k, missing: [...expected[k]].filter((id) => !ids.includes(id)).slice(0, 5) }).toEqual({ kind: k, missing: [] });
+    // A Set: includes() over an array is quadratic (about a minute at a small district's 38 k enrollments).
+    const ids = new Set(active.rows.map((r: { external_id: string }) => r.external_id));
+    expect({ kind: k, count: active.rowCount }).toEqual({ kind: k, count: expected[k].size });
+    expect({ kind: k, missing: [...expected[k]].filter((id) => !ids.has(id)).slice(0, 5) }).toEqual({ kind: k, missing: [] });
     const dup = await pool.query(`select entity_id from roster_${SINGULAR[k]}_sources where provider_id = $1 group by entity_id having count(*) > 1`, [providerId]);
     expect({ kind: k, duplicated: dup.rowCount }).toEqual({ kind: k, duplicated: 0 });
     const activeEntities = await pool.query(`select count(*)::int as n from roster_${k} where tenant_id = $1 and status = 'active'`, [tenantId]);

@@ -18,6 +18,8 @@ export interface TestStackOptions {
   env?: Record<string, string>;
   /** Redis for this stack (default TEST_REDIS_URL), e.g. a throwaway redis-server a test restarts. */
   redisUrl?: string;
+  /** Postgres server for this stack's database (default TEST_DATABASE_ADMIN_URL), e.g. a private cluster a test restarts. */
+  databaseAdminUrl?: string;
   /** Also write the in-process API's and worker's log lines here (tests that read every line). */
   logStream?: NodeJS.WritableStream;
 }
@@ -41,7 +43,7 @@ export interface TestStack {
  * in-process, worker processes on demand. Every file gets its own, so files run in parallel.
  */
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase(opts.databaseAdminUrl);
   const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   const prefix = `sis-test-${randomBytes(5).toString("hex")}`;
   const env: Record<string, string> = {
