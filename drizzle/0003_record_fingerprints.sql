@@ -14,3 +14,8 @@ ALTER TABLE "sis_raw_schools" ADD COLUMN "record_fp" bigint;--> statement-breakp
 ALTER TABLE "sis_raw_users" ADD COLUMN "record_fp" bigint;--> statement-breakpoint
 CREATE INDEX "sis_raw_unseen_run_idx" ON "sis_raw_unseen" USING btree ("run_id","kind","record_fp");--> statement-breakpoint
 ALTER TABLE "sis_raw_unseen" SET UNLOGGED;
+--> statement-breakpoint
+ALTER TABLE "sis_raw_schools" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "run_id" SET STATISTICS 20;

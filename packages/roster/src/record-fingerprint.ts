@@ -82,7 +82,10 @@ export class RecordFingerprinter {
   private text(s: string): void {
     this.unit(TAG_STRING);
     this.unit(s.length);
-    for (let i = 0; i < s.length; i++) this.unit(s.charCodeAt(i));
+    // Two UTF-16 units per step: half the multiplications on long ids.
+    const even = s.length & ~1;
+    for (let i = 0; i < even; i += 2) this.unit(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
+    if (even < s.length) this.unit(s.charCodeAt(even));
   }
 
   private value(v: unknown): void {

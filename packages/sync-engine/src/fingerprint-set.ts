@@ -35,7 +35,7 @@ export class FingerprintSet {
   add(hi: number, lo: number): void {
     if (this.count + 1 > this.state.length * MAX_LOAD) this.grow();
     const slot = this.find(hi, lo);
-    if (this.state[slot] !== EMPTY) return; // a 64-bit collision: one entry stands for both
+    if (this.state[slot] !== EMPTY) return; // a 64-bit collision: one entry stands for both (see sis_raw_unseen)
     this.keys[slot * 2] = hi;
     this.keys[slot * 2 + 1] = lo;
     this.state[slot] = UNCLAIMED;
@@ -78,47 +78,5 @@ export class FingerprintSet {
       this.keys[slot * 2 + 1] = keys[old * 2 + 1];
       this.state[slot] = state[old];
     }
-  }
-}
-
-/**
- * Parses a `COPY (select <one bigint column>) TO STDOUT (FORMAT binary)` stream into
- * [hi, lo] pairs: 14 bytes a row, no strings, no BigInt. Chunks may split rows anywhere.
- */
-export class BinaryBigintCopyReader {
-  private pending: Buffer = Buffer.alloc(0);
-  private headerDone = false;
-  done = false;
-
-  constructor(private readonly onValue: (hi: number, lo: number) => void) {}
-
-  push(chunk: Buffer): void {
-    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    let pos = 0;
-    if (!this.headerDone) {
-      // "PGCOPY\n\xff\r\n\0", int32 flags, int32 header-extension length, extension.
-      if (buf.length < 19) return void (this.pending = buf);
-      const extension = buf.readInt32BE(15);
-      if (buf.length < 19 + extension) return void (this.pending = buf);
-      pos = 19 + extension;
-      this.headerDone = true;
-    }
-    while (pos + 2 <= buf.length) {
-      const fields = buf.readInt16BE(pos);
-      if (fields === -1) {
-        this.done = true;
-        pos += 2;
-        break;
-      }
-      if (fields !== 1) throw new Error(`binary COPY: expected 1 column, got ${fields}`);
-      if (pos + 6 > buf.length) break;
-      const length = buf.readInt32BE(pos + 2);
-      if (length !== 8) throw new Error(`binary COPY: expected a non-null bigint, got length ${length}`);
-      if (pos + 14 > buf.length) break;
-      this.onValue(buf.readInt32BE(pos + 6), buf.readInt32BE(pos + 10));
-      pos += 14;
-    }
-    buf = buf.subarray(pos);
-    this.pending = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
   }
 }

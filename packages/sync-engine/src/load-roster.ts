@@ -1,8 +1,8 @@
 import { ENTITY_KINDS, emptyRosterStats, overDeactivationLimit, type DeactivationCheck, type EntityKind, type RosterStats } from "@sis-sync/roster";
-import type { PoolClient } from "pg";
+import type { Queryable } from "./timed-client";
 import { STAGING_TABLES } from "./staging-writer";
 import { SOURCE_TABLES } from "./source-tables";
-import { KIND_NUMBER } from "./unchanged-records";
+import { KIND_NUMBER, type LinkCensus } from "./unchanged-records";
 
 export const ENTITY_TABLES: Record<EntityKind, string> = {
   schools: "roster_schools",
@@ -86,26 +86,11 @@ export interface LoadParams {
   skipped: Record<EntityKind, number>;
   /** Of those, the ones validation made record errors (their parent left the export). */
   skippedWithErrors: Record<EntityKind, number>;
+  /** The provider's active links before the run, counted by the fingerprint pass (full runs). */
+  census: Record<EntityKind, LinkCensus> | null;
   maxDeactivationRatio: number;
   force: boolean;
   checkpoint(): void;
-  /** Called with each statement's duration (debug logging). */
-  onStatement?(sql: string, ms: number): void;
-}
-
-/** The client's `query`, reporting how long each statement took. */
-function timed(client: PoolClient, report?: (sql: string, ms: number) => void): Pick<PoolClient, "query"> {
-  if (!report) return client;
-  return {
-    query: (async (text: string, values?: unknown[]) => {
-      const t0 = performance.now();
-      try {
-        return await client.query(text, values);
-      } finally {
-        report(text.replace(/\s+/g, " ").slice(0, 90), Math.round(performance.now() - t0));
-      }
-    }) as PoolClient["query"],
-  };
 }
 
 export interface LoadResult {
@@ -132,9 +117,8 @@ const ANALYZE_GROWTH = 0.2;
  * one INSERT for new entities, one UPDATE … FROM for changed ones and one upsert of source links.
  * A no-change re-sync therefore writes nothing. Deactivation runs last, after every kind is in.
  */
-export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<LoadResult> {
+export async function loadRoster(client: Queryable, p: LoadParams): Promise<LoadResult> {
   const stats = emptyRosterStats();
-  const client = timed(rawClient, p.onStatement);
 
   const counts = await client.query<{ kind: EntityKind; valid: string; errors: string; active: string }>(
     ENTITY_KINDS.map(
@@ -142,13 +126,15 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
         `select '${k}' as kind,
                 (select count(*) from ${STAGING_TABLES[k]} where run_id = $1 and error is null and not deleted) as valid,
                 (select count(*) from ${STAGING_TABLES[k]} where run_id = $1 and error is not null) as errors,
-                (select count(*) from ${SOURCE_TABLES[k]} where provider_id = $2 and status = 'active') as active`,
+                ${p.census ? p.census[k].active : `(select count(*) from ${SOURCE_TABLES[k]} where provider_id = $2 and status = 'active')`} as active`,
     ).join(" union all "),
-    [p.runId, p.providerId],
+    p.census ? [p.runId] : [p.runId, p.providerId],
   );
   const valid = {} as Record<EntityKind, number>;
+  const stagedValid = {} as Record<EntityKind, number>;
   const activeBefore = {} as Record<EntityKind, number>;
   for (const row of counts.rows) {
+    stagedValid[row.kind] = Number(row.valid);
     valid[row.kind] = Number(row.valid) + p.skipped[row.kind] - p.skippedWithErrors[row.kind];
     activeBefore[row.kind] = Number(row.active);
     stats[row.kind].errors = Number(row.errors) + p.skippedWithErrors[row.kind];
@@ -156,6 +142,11 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
 
   for (const kind of ENTITY_KINDS) {
     p.checkpoint();
+    if (stagedValid[kind] === 0) {
+      // Nothing staged to load (a no-change run skipped every record): all of it is unchanged.
+      stats[kind].unchanged = valid[kind];
+      continue;
+    }
     const spec = LOADS[kind];
     const entity = ENTITY_TABLES[kind];
     const sources = SOURCE_TABLES[kind];
@@ -237,14 +228,17 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
   // A delta deactivates only what it names: few rows, found through the links' primary key, where
   // a nested loop is exactly right and a hash join would read every link of the provider.
   if (p.deactivateAbsent) await client.query("set local enable_nestloop = off");
+  const entitiesDeactivated: Record<EntityKind, number> = { schools: 0, classes: 0, users: 0, enrollments: 0 };
   for (const kind of ENTITY_KINDS) {
     p.checkpoint();
     const gone = `gone_${kind}`;
     await client.query(`create temp table ${gone} (id uuid primary key) on commit drop`);
     await client.query(`create temp table deact_${kind} (id uuid primary key) on commit drop`);
     const absentFromStaging = absent.replaceAll("%STAGING%", STAGING_TABLES[kind]);
+    // Every active link was seen unchanged: nothing of this kind is absent.
+    if (p.deactivateAbsent && p.census && p.census[kind].unseen + p.census[kind].unfingerprinted === 0) continue;
     await client.query(
-      p.deactivateAbsent && p.skipped[kind] > 0
+      p.deactivateAbsent && p.census
         ? // Links seen unchanged are present; the rest are the unfingerprinted ones and those whose
           // fingerprint went unclaimed (few), so start from them rather than from every link.
           `with cand as (
@@ -278,7 +272,7 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
            insert into ${gone} select distinct entity_id from g`,
       [p.runId, p.providerId],
     );
-    await client.query(
+    const d = await client.query(
       `with d as (
          update ${ENTITY_TABLES[kind]} e set status = 'inactive', updated_at = now()
           where e.id in (select id from ${gone}) and e.status = 'active'
@@ -286,10 +280,11 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
           returning e.id)
        insert into deact_${kind} select id from d`,
     );
+    entitiesDeactivated[kind] = d.rowCount ?? 0;
   }
   // Enrollments of deactivated users and classes go inactive too.
   p.checkpoint();
-  await client.query(
+  if (entitiesDeactivated.users + entitiesDeactivated.classes > 0) await client.query(
     `with d as (
        update roster_enrollments e set status = 'inactive', updated_at = now()
         where e.status = 'active'
@@ -299,7 +294,7 @@ export async function loadRoster(rawClient: PoolClient, p: LoadParams): Promise<
   );
   // Their links may still be active (the enrollment itself is still exported): without a
   // fingerprint the record is staged next time, which is what re-activates it.
-  await client.query(
+  if (entitiesDeactivated.users + entitiesDeactivated.classes + entitiesDeactivated.enrollments > 0) await client.query(
     `update roster_enrollment_sources s set record_fp = null
       where s.entity_id in (select id from deact_enrollments) and s.record_fp is not null`,
   );

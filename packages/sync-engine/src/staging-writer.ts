@@ -84,6 +84,11 @@ export class StagingWriter {
     private readonly unchanged: UnchangedRecords | null = null,
   ) {}
 
+  /** Rows written to staging per kind (records to load and record errors). */
+  get staged(): Record<EntityKind, number> {
+    return { ...this.seq };
+  }
+
   /** Records seen so far per kind (staged, rejected and skipped): the run's `progress`. */
   get counts(): Record<EntityKind, number> {
     const c = { ...this.seq };

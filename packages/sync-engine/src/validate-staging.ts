@@ -1,8 +1,8 @@
 import { ENTITY_KINDS, ENTITY_TYPE_BY_KIND, type EntityKind } from "@sis-sync/roster";
-import type { PoolClient } from "pg";
+import type { Queryable } from "./timed-client";
 import { SOURCE_TABLES } from "./source-tables";
 import { STAGING_TABLES } from "./staging-writer";
-import { KIND_NUMBER } from "./unchanged-records";
+import { KIND_NUMBER, type LinkCensus } from "./unchanged-records";
 
 export interface ValidateParams {
   runId: string;
@@ -13,6 +13,8 @@ export interface ValidateParams {
   delta: boolean;
   /** Records the extract skipped as unchanged, per kind (their links count as present). */
   skipped: Record<EntityKind, number>;
+  /** The provider's active links before the run (full runs), to skip checks that cannot find anything. */
+  census: Record<EntityKind, LinkCensus> | null;
   /** Checked between statements; throwing stops validation. */
   checkpoint(): void;
 }
@@ -43,7 +45,7 @@ const zeroCounts = (): Record<EntityKind, number> => ({ schools: 0, classes: 0, 
  * record whose parent left the export is a record error as a staged one would be: it is written
  * to the run's errors directly and counted in the returned numbers, per kind.
  */
-export async function validateStaging(client: PoolClient, p: ValidateParams): Promise<Record<EntityKind, number>> {
+export async function validateStaging(client: Queryable, p: ValidateParams): Promise<Record<EntityKind, number>> {
   const skippedWithErrors = zeroCounts();
   for (const kind of ENTITY_KINDS) {
     // The first error-free record with an id wins; later copies are record errors, so the
@@ -97,17 +99,22 @@ const ENTITY_TABLE: Record<EntityKind, string> = { schools: "roster_schools", cl
  * parent's link was active but is neither staged without error nor seen unchanged. Each becomes a
  * record error, worded as checkReference words it; the record stays as the roster holds it.
  */
-async function orphanedUnchanged(client: PoolClient, p: ValidateParams, kind: EntityKind, parentColumn: string, parent: EntityKind, label: string): Promise<number> {
+async function orphanedUnchanged(client: Queryable, p: ValidateParams, kind: EntityKind, parentColumn: string, parent: EntityKind, label: string): Promise<number> {
   if (p.skipped[kind] === 0) return 0;
+  // Every active parent link was seen unchanged: none can have left.
+  if (p.census && p.census[parent].unseen + p.census[parent].unfingerprinted === 0) return 0;
+  // The parents that left are few (none in a no-change run): find them first, then their children.
   const { rowCount } = await client.query(
-    `insert into sis_run_errors (run_id, entity_type, external_id, message)
+    `with g as materialized (
+       select g.entity_id, g.external_id from ${SOURCE_TABLES[parent]} g
+        where g.provider_id = $2 and g.status = 'active' and ${notSeenUnchanged(parent, "g")}
+          and not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted))
+     insert into sis_run_errors (run_id, entity_type, external_id, message)
      select $1, '${ENTITY_TYPE_BY_KIND[kind]}', s.external_id, 'Unknown ${label} "' || g.external_id || '" (not in this export, or rejected)'
-       from ${SOURCE_TABLES[parent]} g
+       from g
        join ${ENTITY_TABLE[kind]} e on e.${parentColumn} = g.entity_id
        join ${SOURCE_TABLES[kind]} s on s.entity_id = e.id and s.provider_id = $2
-      where g.provider_id = $2 and g.status = 'active' and ${notSeenUnchanged(parent, "g")}
-        and not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted)
-        and ${seenUnchanged(kind)}
+      where ${seenUnchanged(kind)}
       order by s.external_id`,
     [p.runId, p.providerId],
   );
@@ -115,7 +122,7 @@ async function orphanedUnchanged(client: PoolClient, p: ValidateParams, kind: En
 }
 
 /** A record whose parent is not a loadable record of this export (or, for a delta, an active one already held) is an error. */
-async function checkReference(client: PoolClient, p: ValidateParams, kind: EntityKind, column: string, parent: EntityKind, label: string): Promise<void> {
+async function checkReference(client: Queryable, p: ValidateParams, kind: EntityKind, column: string, parent: EntityKind, label: string): Promise<void> {
   await client.query(
     `update ${STAGING_TABLES[kind]} r set error = 'Unknown ${label} "' || r.${column} || '" (not in this export, or rejected)'
       where r.run_id = $1 and r.error is null and not r.deleted
@@ -141,7 +148,7 @@ async function checkReference(client: PoolClient, p: ValidateParams, kind: Entit
  * (or two links to one matched user): the first by position is matched or created, the later
  * ones are record errors.
  */
-async function matchUsers(client: PoolClient, p: ValidateParams): Promise<void> {
+async function matchUsers(client: Queryable, p: ValidateParams): Promise<void> {
   await client.query(
     `update sis_raw_users r
         set error = 'Email "' || r.email || '" is also on record ' || d.first_seq || ' of this export (external id "' || d.first_id || '"); one email cannot be two people, not loaded'
