@@ -24,7 +24,7 @@ interface StepResult {
 }
 
 function step(params: Record<string, string | number>): Promise<StepResult> {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve(__dirname, "bench-child.ts"), ...Object.entries(params).map(([k, v]) => `${k}=${v}`)], {
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", resolve(__dirname, "bench-child.ts"), ...Object.entries(params).map(([k, v]) => `${k}=${v}`)], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, NODE_OPTIONS: "" },
   });

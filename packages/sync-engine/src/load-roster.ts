@@ -272,6 +272,11 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
            insert into ${gone} select distinct entity_id from g`,
       [p.runId, p.providerId],
     );
+    // A temp table has no statistics until analyzed: thousands of gone links planned as a handful
+    // (or the reverse) cost a full scan of the entities.
+    const goneLinks = await client.query<{ n: number }>(`select count(*)::int as n from ${gone}`);
+    if ((goneLinks.rows[0]?.n ?? 0) === 0) continue;
+    if (goneLinks.rows[0].n > ANALYZE_AFTER_ROWS) await client.query(`analyze ${gone}`);
     const d = await client.query(
       `with d as (
          update ${ENTITY_TABLES[kind]} e set status = 'inactive', updated_at = now()
@@ -284,20 +289,21 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
   }
   // Enrollments of deactivated users and classes go inactive too.
   p.checkpoint();
-  if (entitiesDeactivated.users + entitiesDeactivated.classes > 0) await client.query(
-    `with d as (
-       update roster_enrollments e set status = 'inactive', updated_at = now()
-        where e.status = 'active'
-          and (e.user_id in (select id from deact_users) or e.class_id in (select id from deact_classes))
-        returning e.id)
-     insert into deact_enrollments select id from d on conflict do nothing`,
-  );
   // Their links may still be active (the enrollment itself is still exported): without a
-  // fingerprint the record is staged next time, which is what re-activates it.
-  if (entitiesDeactivated.users + entitiesDeactivated.classes + entitiesDeactivated.enrollments > 0) await client.query(
-    `update roster_enrollment_sources s set record_fp = null
-      where s.entity_id in (select id from deact_enrollments) and s.record_fp is not null`,
-  );
+  // fingerprint the record is staged next time, which is what re-activates it. (An enrollment
+  // deactivated by absence has no active link left, so its fingerprint is never loaded.)
+  if (entitiesDeactivated.users + entitiesDeactivated.classes > 0) {
+    await client.query(
+      `with d as (
+         update roster_enrollments e set status = 'inactive', updated_at = now()
+          where e.status = 'active'
+            and (e.user_id in (select id from deact_users) or e.class_id in (select id from deact_classes))
+          returning e.id),
+       cascaded as (insert into deact_enrollments select id from d on conflict do nothing returning id)
+       update roster_enrollment_sources s set record_fp = null
+         from cascaded c where s.entity_id = c.id and s.record_fp is not null`,
+    );
+  }
   // Deactivations into the change feed, with this provider's external id where it has one.
   for (const kind of ENTITY_KINDS) {
     await client.query(

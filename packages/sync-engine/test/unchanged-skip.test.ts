@@ -75,7 +75,7 @@ describe("skipping unchanged records", () => {
     expect(res.stats.users).toEqual(kindStats(0, 1, 0, 2));
     expect(res.stats.enrollments).toEqual(kindStats(0, 0, 1, 2));
     expect(await stagedRows(res.runId)).toBe(1);
-    expect(await statuses(p.tenantId, "roster_enrollments", "roster_enrollment_sources")).toEqual(["c1:t1:active/active", "c1:u1:active/active", "c2:u2:inactive/inactive/nofp"]);
+    expect(await statuses(p.tenantId, "roster_enrollments", "roster_enrollment_sources")).toEqual(["c1:t1:active/active", "c1:u1:active/active", "c2:u2:inactive/inactive"]);
   });
 
   it("treats a kind missing from the export as gone (mass-removal guard applies)", async () => {
