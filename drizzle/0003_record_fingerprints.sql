@@ -16,6 +16,24 @@ CREATE INDEX "sis_raw_unseen_run_idx" ON "sis_raw_unseen" USING btree ("run_id",
 ALTER TABLE "sis_raw_unseen" SET UNLOGGED;
 --> statement-breakpoint
 ALTER TABLE "sis_raw_schools" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_schools" ALTER COLUMN "external_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_schools" ALTER COLUMN "error" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_schools" ALTER COLUMN "deleted" SET STATISTICS 20;--> statement-breakpoint
 ALTER TABLE "sis_raw_classes" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ALTER COLUMN "external_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ALTER COLUMN "error" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ALTER COLUMN "deleted" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_classes" ALTER COLUMN "school_external_id" SET STATISTICS 20;--> statement-breakpoint
 ALTER TABLE "sis_raw_users" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
-ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "run_id" SET STATISTICS 20;
+ALTER TABLE "sis_raw_users" ALTER COLUMN "external_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "error" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "deleted" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "email_key" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "student_number" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_users" ALTER COLUMN "role" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "run_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "external_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "error" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "deleted" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "class_external_id" SET STATISTICS 20;--> statement-breakpoint
+ALTER TABLE "sis_raw_enrollments" ALTER COLUMN "user_external_id" SET STATISTICS 20;
