@@ -1,10 +1,12 @@
 import { bigint, boolean, date, index, integer, json, pgTable, primaryKey, smallint, text, timestamp, uuid } from "drizzle-orm/pg-core";
 
 /**
- * Staging (`sis_raw_*`, seed "Transform Phase"): every record of a run as extracted — external id,
+ * Staging (`sis_raw_*`, seed "Transform Phase"): the records of a run as extracted — external id,
  * raw JSON for debugging, normalised fields, content hash, and `error` as the processing flag
  * (a record error: not loaded, listed by /runs/:id/errors). Rows are keyed by (run_id, seq), seq
- * being the record's position in the export, so COPY appends cheaply; old runs are pruned.
+ * being the record's position among the staged ones, so COPY appends cheaply; old runs are pruned.
+ * A full run does not stage a record that arrives exactly as its provider last sent it (same
+ * fingerprint on an active link, see `record_fp`): it is only counted as unchanged.
  *
  * The migration makes these tables UNLOGGED: staging is rebuilt by the next run, so it need not
  * survive a crash, and skipping WAL keeps the COPY close to the raw-copy floor. No foreign key to
