@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
 import { ConnectorError, type ExtractBatch } from "@sis-sync/roster";
 import { page, pagesConnector } from "./helpers/district-connector";
-import { countRows, createProvider, kindStats, rosterSnapshot, runSync } from "./helpers/sync-harness";
+import { connectorOf, countRows, createProvider, kindStats, rosterSnapshot, runSync, tenantIds } from "./helpers/sync-harness";
 
 let tdb: TestDatabase;
 beforeAll(async () => {
@@ -11,9 +11,8 @@ afterAll(async () => {
   await tdb.drop();
 });
 
-const connector = (...pages: ExtractBatch[]) => pagesConnector(() => pages);
-let n = 0;
-const tenant = () => `tenant-m-${++n}`;
+const connector = connectorOf;
+const tenant = tenantIds("tenant-m");
 
 async function usersOf(tenantId: string) {
   const { rows } = await tdb.pool.query(

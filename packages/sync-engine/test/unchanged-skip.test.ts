@@ -1,7 +1,6 @@
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
-import type { ExtractBatch } from "@sis-sync/roster";
-import { page, pagesConnector } from "./helpers/district-connector";
-import { countRows, createProvider, kindStats, runSync, type TestProvider } from "./helpers/sync-harness";
+import { page } from "./helpers/district-connector";
+import { connectorOf, countRows, createProvider, kindStats, runSync, tenantIds, type TestProvider } from "./helpers/sync-harness";
 
 /**
  * Full runs skip staging the records whose fingerprint matches their active link (issue #4):
@@ -16,9 +15,8 @@ afterAll(async () => {
   await tdb.drop();
 });
 
-const connector = (...pages: ExtractBatch[]) => pagesConnector(() => pages);
-let n = 0;
-const tenant = () => `tenant-skip-${++n}`;
+const connector = connectorOf;
+const tenant = tenantIds("tenant-skip");
 
 const schools = page.schools({ externalId: "s1" }, { externalId: "s2" });
 const classes = page.classes({ externalId: "c1", schoolExternalId: "s1" }, { externalId: "c2", schoolExternalId: "s2" });

@@ -1,8 +1,9 @@
 import { sisProviders, sisSyncRuns, type RunStats } from "@sis-sync/db";
 import type { TestDatabase } from "@sis-sync/db/testing";
 import { createLogger } from "@sis-sync/logger";
-import type { SisConnector } from "@sis-sync/roster";
+import type { ExtractBatch, SisConnector } from "@sis-sync/roster";
 import { executeSync, type SyncOutcome, type SyncRunContext } from "../../src";
+import { pagesConnector } from "./district-connector";
 
 const logger = createLogger({ service: "sync-engine-test", level: "error" });
 
@@ -125,4 +126,13 @@ export async function statusCounts(tdb: TestDatabase, tenantId: string): Promise
 /** Stats with `errors: 0` added to the simulator's expected effects. */
 export function withNoErrors(expected: Record<string, { created: number; updated: number; deactivated: number; unchanged: number }>): RunStats {
   return Object.fromEntries(Object.entries(expected).map(([k, e]) => [k, { ...e, errors: 0 }])) as RunStats;
+}
+
+/** A connector serving exactly these pages. */
+export const connectorOf = (...pages: ExtractBatch[]): SisConnector => pagesConnector(() => pages);
+
+/** Tenant ids unique within one test file. */
+export function tenantIds(prefix: string): () => string {
+  let n = 0;
+  return () => `${prefix}-${++n}`;
 }
