@@ -1,23 +1,32 @@
 /**
- * API load test (issue #8): `pnpm bench:api [--size=medium|small] [--rate=200] [--duration=30] [--baseline=10]`.
+ * API load test (issue #8): `pnpm bench:api [--size=large|medium|small] [--rate=200] [--duration=30]
+ * [--baseline=10] [--nice=0] [--profile=<dir>]`.
  *
  * On 127.0.0.1 only, against the system Postgres/Redis (a fresh database, created and dropped,
  * and a unique REDIS_PREFIX): the API and one sync worker run as separate processes from their
  * production entries (apps/api/src/main.ts, apps/worker/src/main.ts), the simulator's OneRoster
  * peers in a third. A `small` district is synced first so the roster reads return rows; then a
- * large sync (`medium` by default) runs while autocannon sends mixed reads at a fixed overall
- * rate (provider list, run list, sync status, roster users page), after a short idle baseline
- * with the same mix. Bounded: at most rate ×
- * duration requests, and the whole run is killed after BENCH_TIMEOUT_MS (10 min).
+ * `large` district sync (1 M users) starts, and while it extracts/stages/loads, mixed reads
+ * (provider list, run list, sync status, roster users page, round robin) are sent at a fixed
+ * offered rate for a fixed time, after a short idle baseline with the same mix. The sync does
+ * not need to finish: the run's phase and progress are sampled during the window, then the sync
+ * is cancelled. Bounded: rate × duration requests, and the whole run is killed after
+ * BENCH_TIMEOUT_MS (10 min). `--profile` writes the API's V8 CPU profile there; `--nice=N` runs the
+ * worker and the simulator at niceness N (the API first in line for the CPU).
+ *
+ * The load is open-loop and paced: request i is sent at start + i / rate whatever the answers
+ * before it, over a keep-alive pool big enough that the API's latency never throttles the rate.
+ * (autocannon's overallRate is split into per-connection budgets refilled once a second, so every
+ * connection bursts at the top of each second: a bursty load, and a slow answer lowers the rate.)
  * Prints a Markdown table (not pass/fail).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, loadavg } from "node:os";
+import { Agent, request as httpRequest } from "node:http";
+import { cpus, loadavg, totalmem } from "node:os";
 import { resolve } from "node:path";
-import autocannon from "autocannon";
 import { mintToken } from "@sis-sync/api";
 import { createRedis, deleteKeysByPrefix } from "@sis-sync/queue";
 import { createDb } from "../packages/db/src";
@@ -32,7 +41,7 @@ const arg = (name: string, fallback: string) => process.argv.slice(2).find((a) =
 /** Child role: the simulator's OneRoster peers (a small district and the big one), on loopback. */
 async function peerRole(): Promise<void> {
   const { DISTRICT_SIZES, generateDistrict, startOneRosterPeer } = await import("../packages/sis-simulator/src");
-  const size = arg("size", "medium") as keyof typeof DISTRICT_SIZES;
+  const size = arg("size", "large") as keyof typeof DISTRICT_SIZES;
   const small = await startOneRosterPeer({ district: generateDistrict({ ...DISTRICT_SIZES.small, seed: 11 }) });
   const big = await startOneRosterPeer({ district: generateDistrict({ ...DISTRICT_SIZES[size], seed: 12 }) });
   process.stdout.write(JSON.stringify({ small: small.credentials, big: big.credentials }) + "\n");
@@ -51,8 +60,11 @@ function freePort(): Promise<number> {
 }
 
 const children: ChildProcess[] = [];
-function child(file: string, args: string[], env: Record<string, string>, name: string): ChildProcess {
-  const c = spawn(process.execPath, ["--import", "tsx", file, ...args], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+function child(file: string, args: string[], env: Record<string, string>, name: string, nodeArgs: string[] = [], niceness = 0): ChildProcess {
+  const argv = [...nodeArgs, "--import", "tsx", file, ...args];
+  // `nice` execs node (same pid), and every thread node starts inherits the niceness.
+  const [command, commandArgs] = niceness ? ["nice", ["-n", String(niceness), process.execPath, ...argv]] : [process.execPath, argv];
+  const c = spawn(command, commandArgs, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   c.stderr!.on("data", (d) => process.stderr.write(`[${name}] ${d}`));
   children.push(c);
   return c;
@@ -69,14 +81,79 @@ async function until<T>(what: string, check: () => Promise<T | undefined | false
   }
 }
 
-/** CPU time (user + system) a process has used so far, from /proc (Linux), in ms. */
-function cpuMs(pid: number): number {
+/** CPU time a process has used so far, from /proc (Linux), in ms: user and system (kernel). */
+function cpuMs(pid: number): { user: number; sys: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100/s)
+    return { user: (Number(fields[11]) * 1000) / 100, sys: (Number(fields[12]) * 1000) / 100 }; // utime, stime in USER_HZ (100/s)
   } catch {
-    return NaN;
+    return { user: NaN, sys: NaN };
   }
+}
+
+interface Endpoint {
+  name: string;
+  path: string;
+}
+interface Outcome {
+  endpoint: number;
+  /** ms from send to the end of the response (undefined: no response). */
+  ms?: number;
+  status?: number;
+  failure?: "error" | "timeout";
+}
+
+/**
+ * Sends GETs round robin over `endpoints` at `rate` per second for `seconds`, each at its
+ * scheduled time (open loop), and waits for the answers. `lateMs`: how far behind schedule the
+ * sender itself ran (the bench process starved of CPU), to read the latencies against.
+ */
+async function pacedLoad(
+  base: string,
+  token: string,
+  endpoints: Endpoint[],
+  rate: number,
+  seconds: number,
+): Promise<{ outcomes: Outcome[]; lateMs: number[]; sendS: number; wallS: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 512 });
+  const total = Math.round(rate * seconds);
+  const outcomes: Outcome[] = [];
+  const lateMs: number[] = [];
+  const pending = new Set<Promise<void>>();
+  const send = (i: number): Promise<void> =>
+    new Promise<void>((done) => {
+      const endpoint = i % endpoints.length;
+      const t0 = performance.now();
+      const req = httpRequest(`${base}${endpoints[endpoint].path}`, { agent, headers: { authorization: `Bearer ${token}` }, timeout: 10_000 }, (res) => {
+        res.resume();
+        res.once("end", () => (outcomes.push({ endpoint, ms: performance.now() - t0, status: res.statusCode }), done()));
+        res.once("error", () => (outcomes.push({ endpoint, failure: "error" }), done()));
+      });
+      req.once("timeout", () => req.destroy(new Error("timeout")));
+      req.once("error", (e) => (outcomes.push({ endpoint, failure: e.message === "timeout" ? "timeout" : "error" }), done()));
+      req.end();
+    });
+  const started = performance.now();
+  for (let i = 0; i < total; ) {
+    const now = performance.now();
+    const due = started + (i * 1000) / rate;
+    if (now < due) {
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.floor(due - now))));
+      continue;
+    }
+    // Catch up on everything due (a late timer must not lower the offered rate).
+    for (; i < total && started + (i * 1000) / rate <= now; i++) {
+      lateMs.push(now - (started + (i * 1000) / rate));
+      const p = send(i);
+      pending.add(p);
+      void p.then(() => pending.delete(p));
+    }
+  }
+  const sendS = (performance.now() - started) / 1000;
+  await Promise.all(pending);
+  const wallS = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { outcomes, lateMs, sendS, wallS };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -85,10 +162,13 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const size = arg("size", "medium");
+  const size = arg("size", "large");
   const rate = Number(arg("rate", "200"));
   const duration = Number(arg("duration", "30"));
   const baseline = Number(arg("baseline", "10"));
+  // > 0: the worker and the simulator run at this niceness, so the API gets the CPU first — roughly
+  // the API on its own pod, as deployed (deploy/), instead of sharing 2 cores with a sync.
+  const niceness = Number(arg("nice", "0"));
   const dbName = `sis_apiload_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const prefix = `sis-apiload-${randomBytes(4).toString("hex")}`;
   const admin = createDb(ADMIN_URL, { max: 1 });
@@ -126,7 +206,7 @@ async function main(): Promise<void> {
   try {
     const base = `http://127.0.0.1:${port}`;
     const t0 = Date.now();
-    peer = child(__filename, ["--role=peer", `--size=${size}`], {}, "peer");
+    peer = child(__filename, ["--role=peer", `--size=${size}`], {}, "peer", [], niceness);
     const peerInfo = new Promise<{ small: Record<string, string>; big: Record<string, string> }>((res, rej) => {
       let buf = "";
       peer!.stdout!.on("data", (d) => {
@@ -135,10 +215,11 @@ async function main(): Promise<void> {
       });
       peer!.once("exit", (code) => rej(new Error(`simulator exited ${code}`)));
     });
-    api = child(resolve(ROOT, "apps/api/src/main.ts"), [], env, "api");
+    const profile = arg("profile", "");
+    api = child(resolve(ROOT, "apps/api/src/main.ts"), [], env, "api", profile ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`] : []);
     api.stdout!.resume();
     await until("the API to be ready", async () => (await fetch(`${base}/readyz`)).ok, 180_000);
-    worker = child(resolve(ROOT, "apps/worker/src/main.ts"), [], env, "worker");
+    worker = child(resolve(ROOT, "apps/worker/src/main.ts"), [], env, "worker", [], niceness);
     worker.stdout!.resume();
     const creds = await peerInfo;
     console.error(`bench:api: stack up in ${Date.now() - t0} ms (API ${base}, simulator ${size})`);
@@ -168,70 +249,93 @@ async function main(): Promise<void> {
     const users = (await call("GET", `/tenants/bench-district/users?limit=1`)).total as number;
     console.error(`bench:api: small sync ${warm.status} (${users} users in the roster)`);
 
-    const endpoints = (providerId: string) => [
+    const endpoints = (providerId: string): Endpoint[] => [
       { name: "provider list", path: `/api/v1/tenants/bench-district/providers` },
       { name: "run list", path: `/api/v1/providers/${providerId}/runs?limit=20` },
       { name: "sync status", path: `/api/v1/providers/${providerId}/sync/status` },
       { name: "roster users page", path: `/api/v1/tenants/bench-district/users?limit=50&offset=500` },
     ];
-    /** `seconds` of the mixed reads at `rate` req/s overall (split evenly over the endpoints). */
-    const measure = async (seconds: number) => {
+    // The run's phase and progress, read straight from the database (not through the API under test).
+    const runDb = createDb(dbUrl.toString(), { max: 1 });
+    const sampleRun = async (id: string) =>
+      (await runDb.pool.query("select status, phase, progress from sis_sync_runs where id = $1", [id])).rows[0] as { status: string; phase: string | null; progress: Record<string, number> | null };
+    /** `seconds` of the mixed reads at `rate` req/s, with the big run's phase sampled every second. */
+    const measure = async (seconds: number, runId?: string) => {
       const load1 = loadavg()[0];
-      const cpu0 = cpuMs(api!.pid!);
-      const list = endpoints(bigId);
-      const perRate = rate / list.length;
-      const rows = await Promise.all(
-        list.map(async (e) => {
-          const latencies: number[] = [];
-          const options = { url: `${base}${e.path}`, headers: { authorization: `Bearer ${token}` }, connections: 10, overallRate: perRate, duration: seconds, timeout: 10 };
-          const result = await new Promise<autocannon.Result>((res, rej) => {
-            const inst = autocannon(options, (err, r) => (err ? rej(err) : res(r)));
-            inst.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-          });
-          return { ...e, latencies: latencies.sort((a, b) => a - b), result };
-        }),
-      );
-      const apiCpuMs = cpuMs(api!.pid!) - cpu0;
-      return { rows, load1, apiCpuMs };
+      const procs = { API: api!.pid!, worker: worker!.pid!, simulator: peer!.pid! };
+      const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuMs(pid)]));
+      const cpu0 = cpuBefore.API;
+      const samples: Awaited<ReturnType<typeof sampleRun>>[] = [];
+      const sampler = runId ? setInterval(() => void sampleRun(runId).then((r) => samples.push(r), () => undefined), 1_000) : undefined;
+      if (runId) samples.push(await sampleRun(runId));
+      const load = await pacedLoad(base, token, endpoints(bigId), rate, seconds);
+      if (sampler) clearInterval(sampler);
+      if (runId) samples.push(await sampleRun(runId));
+      const cpu1 = cpuMs(api!.pid!);
+      /** Share of one core each process used during the window. */
+      const shares = Object.entries(procs).map(([k, pid]) => {
+        const [a, b] = [cpuBefore[k], cpuMs(pid)];
+        return `${k} ${Math.round((100 * (b.user + b.sys - a.user - a.sys)) / (load.wallS * 1000))} %`;
+      });
+      return { ...load, load1: Math.max(load1, loadavg()[0]), cpu: { user: cpu1.user - cpu0.user, sys: cpu1.sys - cpu0.sys }, shares, samples };
     };
 
     const idle = baseline > 0 ? await measure(baseline) : undefined;
     const bigRun = (await call("POST", `/providers/${bigId}/sync`, {})).runId as string;
-    await until("the big sync to start", async () => (await runOf(bigRun)).status === "IN_PROGRESS", 60_000);
-    // Let it get into its stride (paging the source, staging rows) before measuring.
-    await new Promise((r) => setTimeout(r, 3_000));
-    const busy = await measure(duration);
-    const during = await runOf(bigRun);
-    const runStateDuring = `${during.status}${during.phase ? ` / ${during.phase}` : ""}`;
+    // Into its stride (paging the source and COPYing rows into staging) before measuring.
+    await until("the big sync to be staging rows", async () => {
+      const r = await sampleRun(bigRun);
+      if (["SUCCESS", "PARTIAL", "FAILURE", "CANCELLED"].includes(r.status)) throw new Error(`big sync ended ${r.status} before the measurement`);
+      return r.status === "IN_PROGRESS" && Object.values(r.progress ?? {}).some((n) => n > 0) && r;
+    }, 120_000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const busy = await measure(duration, bigRun);
 
-    const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "–");
-    const errorsOf = (r: autocannon.Result) => r.errors + r.timeouts + r.non2xx;
-    const row = (phase: string, name: string, lat: number[], count: number, secs: number, errors: number, cpuPerReq = "") =>
-      `| ${phase} | ${name} | ${count} | ${(count / secs).toFixed(1)} | ${fmt(percentile(lat, 50))} | ${fmt(percentile(lat, 97.5))} | ${fmt(percentile(lat, 99))} | ${fmt(lat[lat.length - 1])} | ${errors} | ${cpuPerReq} |`;
-    const phaseRows = (phase: string, m: Awaited<ReturnType<typeof measure>>, perEndpoint: boolean) => [
-      ...(perEndpoint ? m.rows.map((r) => row(phase, r.name, r.latencies, r.result.requests.total, r.result.duration, errorsOf(r.result))) : []),
-      row(
-        phase,
-        "**all (mixed)**",
-        m.rows.flatMap((r) => r.latencies).sort((a, b) => a - b),
-        m.rows.reduce((s, r) => s + r.result.requests.total, 0),
-        Math.max(...m.rows.map((r) => r.result.duration)),
-        m.rows.reduce((s, r) => s + errorsOf(r.result), 0),
-        (m.apiCpuMs / Math.max(1, m.rows.reduce((s, r) => s + r.result.requests.total, 0))).toFixed(2),
-      ),
-    ];
+    const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "–");
+    const int = (n: number) => n.toLocaleString("en-US");
+    const row = (phase: string, name: string, m: Awaited<ReturnType<typeof measure>>, which: (o: Outcome) => boolean, cpu = "") => {
+      const mine = m.outcomes.filter(which);
+      const lat = mine.flatMap((o) => (o.ms === undefined ? [] : [o.ms])).sort((a, b) => a - b);
+      const ok = mine.filter((o) => o.status !== undefined && o.status >= 200 && o.status < 300).length;
+      const non2xx = mine.filter((o) => o.status !== undefined && (o.status < 200 || o.status >= 300)).length;
+      const failed = mine.filter((o) => o.failure).length;
+      // Offered: sent over the sending time; answered: 2xx over the time until the last answer.
+      return `| ${phase} | ${name} | ${int(mine.length)} | ${fmt(mine.length / m.sendS)} | ${fmt(ok / m.wallS)} | ${fmt(percentile(lat, 50))} | ${fmt(percentile(lat, 90))} | ${fmt(percentile(lat, 99))} | ${fmt(lat[lat.length - 1])} | ${non2xx} | ${failed} | ${cpu} |`;
+    };
+    const phaseRows = (phase: string, m: Awaited<ReturnType<typeof measure>>, perEndpoint: boolean) => {
+      const list = endpoints(bigId);
+      const n = m.outcomes.length || 1;
+      return [
+        ...(perEndpoint ? list.map((e, i) => row(phase, e.name, m, (o) => o.endpoint === i)) : []),
+        row(phase, "**all (mixed)**", m, () => true, `${fmt((m.cpu.user + m.cpu.sys) / n, 2)} (${fmt(m.cpu.user / n, 2)} + ${fmt(m.cpu.sys / n, 2)})`),
+      ];
+    };
+    const late = (m: Awaited<ReturnType<typeof measure>>) => fmt(percentile([...m.lateMs].sort((a, b) => a - b), 99));
+    /** "extract 100 %" and the progress from the first to the last sample. */
+    const phasesSeen = (m: Awaited<ReturnType<typeof measure>>) => {
+      const counts = new Map<string, number>();
+      for (const s of m.samples) counts.set(`${s.status === "IN_PROGRESS" ? s.phase : s.status}`, (counts.get(`${s.status === "IN_PROGRESS" ? s.phase : s.status}`) ?? 0) + 1);
+      const phases = [...counts].map(([p, c]) => `${p} ${Math.round((100 * c) / m.samples.length)} %`).join(", ");
+      const progress = (s: (typeof m.samples)[number] | undefined) =>
+        ["schools", "classes", "users", "enrollments"].map((k) => `${int(s?.progress?.[k] ?? 0)} ${k}`).join(", ");
+      return `${phases} of ${m.samples.length} one-second samples; records read and staged: ${progress(m.samples[0])} at the start → ${progress(m.samples.at(-1))} at the end`;
+    };
     const lines = [
-      `API load test — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}.`,
-      `Target ${rate} req/s of mixed reads over loopback (4 endpoints × ${rate / 4} req/s, 10 connections each); "idle": ${baseline} s with no sync running` +
-        ` (1-min load average ${idle ? idle.load1.toFixed(1) : "–"}); "during sync": ${duration} s while a ${size} OneRoster sync runs (load average ${busy.load1.toFixed(1)};` +
-        ` run ${runStateDuring} when the load ended). API, worker, simulator, Postgres and Redis share the machine.`,
+      `API load test — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
+      `Offered: ${rate} req/s of mixed reads over loopback, paced open-loop (round robin over 4 endpoints, keep-alive). "idle": ${baseline} s with no sync running` +
+        ` (1-min load average ${idle ? fmt(idle.load1) : "–"}, sender p99 lateness ${idle ? late(idle) : "–"} ms); "during sync": ${duration} s while a ${size} OneRoster sync runs` +
+        ` (load average ${fmt(busy.load1)}, sender p99 lateness ${late(busy)} ms). API, worker, simulator, Postgres and Redis share the machine.`,
+      `The ${size} sync during the window: ${phasesSeen(busy)}.`,
+      `CPU used during the window, as a share of one core: ${busy.shares.join(", ")} (idle window: ${idle ? idle.shares.join(", ") : "–"})` +
+        `${niceness ? `; worker and simulator ran at nice ${niceness}` : ""}; Postgres and Redis are not counted.`,
       "",
-      "| phase | endpoint | requests | req/s | p50 ms | p97.5 ms | p99 ms | max ms | errors | API CPU ms/request |",
-      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| window | endpoint | requests | offered req/s | answered 2xx/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors/timeouts | API CPU ms/request (user + sys) |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...(idle ? phaseRows("idle", idle, false) : []),
       ...phaseRows("during sync", busy, true),
     ];
     console.log(lines.join("\n"));
+    await runDb.close();
 
     // Bounded: cancel the big sync rather than wait for it.
     await call("POST", `/providers/${bigId}/sync/cancel`).catch(() => undefined);
