@@ -91,6 +91,19 @@ function cpuMs(pid: number): { user: number; sys: number } {
   }
 }
 
+/** Busy and total jiffies of the whole machine (all cores), from /proc/stat. */
+function machineJiffies(): { busy: number; total: number } {
+  try {
+    const [, ...v] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+    const n = v.map(Number);
+    const idle = n[3] + n[4]; // idle + iowait
+    const total = n.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return { busy: NaN, total: NaN };
+  }
+}
+
 interface Endpoint {
   name: string;
   path: string;
@@ -265,6 +278,7 @@ async function main(): Promise<void> {
       const procs = { API: api!.pid!, worker: worker!.pid!, simulator: peer!.pid! };
       const cpuBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuMs(pid)]));
       const cpu0 = cpuBefore.API;
+      const machine0 = machineJiffies();
       const samples: Awaited<ReturnType<typeof sampleRun>>[] = [];
       const sampler = runId ? setInterval(() => void sampleRun(runId).then((r) => samples.push(r), () => undefined), 1_000) : undefined;
       if (runId) samples.push(await sampleRun(runId));
@@ -277,6 +291,8 @@ async function main(): Promise<void> {
         const [a, b] = [cpuBefore[k], cpuMs(pid)];
         return `${k} ${Math.round((100 * (b.user + b.sys - a.user - a.sys)) / (load.wallS * 1000))} %`;
       });
+      const machine1 = machineJiffies();
+      shares.push(`whole machine ${Math.round((100 * (machine1.busy - machine0.busy)) / (machine1.total - machine0.total))} % of ${cpus().length} cores busy`);
       return { ...load, load1: Math.max(load1, loadavg()[0]), cpu: { user: cpu1.user - cpu0.user, sys: cpu1.sys - cpu0.sys }, shares, samples };
     };
 
@@ -327,7 +343,7 @@ async function main(): Promise<void> {
         ` (load average ${fmt(busy.load1)}, sender p99 lateness ${late(busy)} ms). API, worker, simulator, Postgres and Redis share the machine.`,
       `The ${size} sync during the window: ${phasesSeen(busy)}.`,
       `CPU used during the window, as a share of one core: ${busy.shares.join(", ")} (idle window: ${idle ? idle.shares.join(", ") : "–"})` +
-        `${niceness ? `; worker and simulator ran at nice ${niceness}` : ""}; Postgres and Redis are not counted.`,
+        `${niceness ? `; worker and simulator ran at nice ${niceness}` : ""}.`,
       "",
       "| window | endpoint | requests | offered req/s | answered 2xx/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | errors/timeouts | API CPU ms/request (user + sys) |",
       "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
