@@ -4,9 +4,11 @@
  *   task=read   iterate the source (generator → canonical pages), write nothing
  *   task=floor  the same rows (normalised, hashed, encoded) COPYed into plain tables (no index, no
  *               constraint): the least any sync can do; unlogged=true for tables like staging
- *   task=sync   executeSync, as the worker calls it
+ *   task=sync   executeSync, as the worker calls it (mode=incremental deltaFile=… for a delta read)
+ *   task=delta  writes day n's delta pages (records modified since day n-1, and deletions) to out=…
  */
 // bench/ is not a workspace package: it reaches the packages by path (their own node_modules resolve their deps).
+import { readFileSync, writeFileSync } from "node:fs";
 import { createDb } from "../packages/db/src";
 import { createLogger } from "../packages/logger/src";
 import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch } from "../packages/roster/src";
@@ -62,10 +64,20 @@ function lineOf(batch: ExtractBatch, rec: ExtractBatch["records"][number], seq: 
 }
 
 async function main() {
-  let d: District | null = district();
+  if (args.task === "delta") {
+    // Written by a process of its own, so the incremental sync's process holds only the delta
+    // (as a worker would) and its peak RSS is not the generator's two districts.
+    const d = district();
+    writeFileSync(args.out, JSON.stringify(previous ? deltaPages(previous, d) : []));
+    clearInterval(sampler);
+    process.stdout.write(JSON.stringify({ ms: 0, peakRssMiB: 0, records: 0 }) + "\n");
+    return;
+  }
   const incremental = args.mode === "incremental";
-  const delta = incremental && previous ? deltaPages(previous, d) : null;
-  const records = delta ? delta.reduce((n, b) => n + b.records.length, 0) : d.schools.count + d.classes.count + d.users.count + d.enrollments.count;
+  const fromFile: ExtractBatch[] | null = incremental && args.deltaFile ? JSON.parse(readFileSync(args.deltaFile, "utf8")) : null;
+  let d: District | null = fromFile ? null : district();
+  const delta = fromFile ?? (incremental && previous && d ? deltaPages(previous, d) : null);
+  const records = delta ? delta.reduce((n, b) => n + b.records.length, 0) : d!.schools.count + d!.classes.count + d!.users.count + d!.enrollments.count;
   // The source's own memory is not the step's: an incremental step keeps only its delta, and peak
   // RSS is counted from here (after a collection) rather than from the generator's set-up.
   previous = null;
