@@ -29,11 +29,6 @@ export function seenUnchanged(kind: EntityKind, s = "s"): string {
   return `(${s}.status = 'active' and ${s}.record_fp is not null and not exists (select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = ${s}.record_fp))`;
 }
 
-/** SQL true when the active link `p` was not seen unchanged (changed, gone, or never fingerprinted). */
-export function notSeenUnchanged(kind: EntityKind, p = "p"): string {
-  return `(${p}.record_fp is null or exists (select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = ${p}.record_fp))`;
-}
-
 const zeroCounts = (): Record<EntityKind, number> => ({ schools: 0, classes: 0, users: 0, enrollments: 0 });
 
 /**
@@ -107,7 +102,8 @@ async function orphanedUnchanged(client: Queryable, p: ValidateParams, kind: Ent
   const { rowCount } = await client.query(
     `with g as materialized (
        select g.entity_id, g.external_id from ${SOURCE_TABLES[parent]} g
-        where g.provider_id = $2 and g.status = 'active' and ${notSeenUnchanged(parent, "g")}
+         left join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[parent]} and u.record_fp = g.record_fp
+        where g.provider_id = $2 and g.status = 'active' and (g.record_fp is null or u.record_fp is not null)
           and not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted))
      insert into sis_run_errors (run_id, entity_type, external_id, message)
      select $1, '${ENTITY_TYPE_BY_KIND[kind]}', s.external_id, 'Unknown ${label} "' || g.external_id || '" (not in this export, or rejected)'
@@ -123,18 +119,36 @@ async function orphanedUnchanged(client: Queryable, p: ValidateParams, kind: Ent
 
 /** A record whose parent is not a loadable record of this export (or, for a delta, an active one already held) is an error. */
 async function checkReference(client: Queryable, p: ValidateParams, kind: EntityKind, column: string, parent: EntityKind, label: string): Promise<void> {
+  const message = `'Unknown ${label} "' || r.${column} || '" (not in this export, or rejected)'`;
+  if (p.skipped[parent] === 0) {
+    await client.query(
+      `update ${STAGING_TABLES[kind]} r set error = ${message}
+        where r.run_id = $1 and r.error is null and not r.deleted
+          and not exists (select 1 from ${STAGING_TABLES[parent]} x
+                           where x.run_id = $1 and x.external_id = r.${column} and x.error is null and not x.deleted)
+          and not ($3::boolean and exists (select 1 from ${SOURCE_TABLES[parent]} s
+                                            where s.provider_id = $2 and s.external_id = r.${column} and s.status = 'active'))`,
+      [p.runId, p.providerId, p.delta],
+    );
+    return;
+  }
+  // Most parents were skipped as unchanged: check each distinct referenced id once, through the
+  // links' primary key, instead of probing links and unseen fingerprints per staged record.
   await client.query(
-    `update ${STAGING_TABLES[kind]} r set error = 'Unknown ${label} "' || r.${column} || '" (not in this export, or rejected)'
-      where r.run_id = $1 and r.error is null and not r.deleted
-        and not exists (select 1 from ${STAGING_TABLES[parent]} x
-                         where x.run_id = $1 and x.external_id = r.${column} and x.error is null and not x.deleted)
-        and not ($3::boolean and exists (select 1 from ${SOURCE_TABLES[parent]} s
-                                          where s.provider_id = $2 and s.external_id = r.${column} and s.status = 'active'))
-        ${
-          p.skipped[parent] > 0
-            ? `and not exists (select 1 from ${SOURCE_TABLES[parent]} s where s.provider_id = $2 and s.external_id = r.${column} and ${seenUnchanged(parent)})`
-            : ""
-        }`,
+    `with refs as materialized (
+       select distinct r.${column} as id from ${STAGING_TABLES[kind]} r
+        where r.run_id = $1 and r.error is null and not r.deleted and r.${column} is not null),
+     missing as materialized (
+       select f.id from refs f
+        where not exists (select 1 from ${STAGING_TABLES[parent]} x
+                           where x.run_id = $1 and x.external_id = f.id and x.error is null and not x.deleted)
+          and not exists (select 1 from ${SOURCE_TABLES[parent]} s
+                           where s.provider_id = $2 and s.external_id = f.id and s.status = 'active'
+                             and ($3::boolean or (s.record_fp is not null and not exists (
+                                   select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[parent]} and u.record_fp = s.record_fp)))))
+     update ${STAGING_TABLES[kind]} r set error = ${message}
+       from missing m
+      where r.run_id = $1 and r.error is null and not r.deleted and r.${column} = m.id`,
     [p.runId, p.providerId, p.delta],
   );
 }
