@@ -49,8 +49,7 @@ describe("fault suite: Postgres restarted mid-load", () => {
   it("rolls the load back, ends the run FAILURE, reconnects every process, and the next run repairs", async () => {
     const api = apiOf(stack, await stack.token({ roles: ["PLATFORM_ADMIN"] }));
     await Promise.all([startWorker(), startWorker()]);
-    // 6 of "small"'s 10 schools (6 k users, 23 k enrollments): the load of its changes lasts about
-    // a second, long enough to be caught inside, and the whole scenario stays well under a minute.
+    // 6 of "small"'s 10 schools (6 k users, 23 k enrollments): the whole scenario stays well under a minute.
     const v1 = generateDistrict({ ...DISTRICT_SIZES.small, schools: 6, seed: 4040 });
     peer = await startOneRosterPeer({ district: v1 });
     const { baseUrl, clientId, clientSecret } = peer.credentials;
@@ -63,24 +62,30 @@ describe("fault suite: Postgres restarted mid-load", () => {
     const m = mutate(v1, { seed: 4041, withdrawStudents: 0.05, newStudents: 0.05, changeNames: 0.05, dropClasses: 0.05, addClasses: 0.05 });
     peer.setDistrict(m.district);
 
+    // Hold the load open, whatever the machine's speed: a transaction of the test's own locks the
+    // change feed against writes (reads go on), so the worker's load transaction blocks at its
+    // first change-feed insert, after it has written roster rows. The restart lands inside it.
+    const blocker = await stack.db.pool.connect();
+    blocker.on("error", () => undefined); // the restart ends this session too
+    await blocker.query("begin");
+    await blocker.query("lock table roster_changes in exclusive mode");
     const runId = await api.sync(id);
     await api.inPhase(runId, "load", 45_000);
-    // The worker's load transaction is open (the restart lands inside it, not after its commit):
-    // a statement on the roster or its w_* work tables, or the transaction idle between two.
     const inLoad = await waitFor(
       async () => {
         const { rows } = await stack.db.pool.query(
-          `select pid, state, left(query, 60) as query from pg_stat_activity
+          `select pid, state, wait_event_type, left(query, 60) as query from pg_stat_activity
             where datname = current_database() and pid <> pg_backend_pid() and xact_start is not null
-              and state in ('active', 'idle in transaction') and query !~* 'sis_sync_runs' and query ~* 'roster_|w_|begin'`,
+              and state = 'active' and wait_event_type = 'Lock' and query ~* 'roster_changes'`,
         );
         return rows.length > 0 && rows;
       },
-      { timeoutMs: 10_000, intervalMs: 20, what: "the worker's load transaction to be open" },
+      { timeoutMs: 20_000, intervalMs: 20, what: "the worker's load transaction to wait on the change feed" },
     );
     const restartedAt = Date.now();
     await pg.restart();
     const restartMs = Date.now() - restartedAt;
+    blocker.release(true);
     evidence.add("postgres restart", { restartMs, inLoad });
 
     const ended = await api.terminal(runId, 30_000);

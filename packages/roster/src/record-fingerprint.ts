@@ -13,24 +13,51 @@ import type { CanonicalRecordByKind, EntityKind } from "./canonical";
  */
 export const FINGERPRINT_VERSION = 1;
 
-const FIELDS: { [K in EntityKind]: readonly (keyof CanonicalRecordByKind[K] & string)[] } = {
-  schools: ["externalId", "name", "schoolNumber", "ncesId"],
-  classes: [
-    "externalId",
-    "schoolExternalId",
-    "title",
-    "classCode",
-    "subject",
-    "period",
-    "termExternalId",
-    "termName",
-    "termStartDate",
-    "termEndDate",
-    "courseExternalId",
-    "courseTitle",
-  ],
-  users: ["externalId", "role", "givenName", "familyName", "email", "username", "studentNumber", "grades", "schoolExternalIds"],
-  enrollments: ["externalId", "classExternalId", "userExternalId", "role", "primary", "beginDate", "endDate"],
+type Mix = (v: unknown) => void;
+
+// One reader per kind, fields in a fixed order: monomorphic property reads (a loop over field
+// names with rec[name] is several times slower on millions of records).
+const READERS: { [K in EntityKind]: (r: CanonicalRecordByKind[K], mix: Mix) => void } = {
+  schools: (r, mix) => {
+    mix(r.externalId);
+    mix(r.name);
+    mix(r.schoolNumber);
+    mix(r.ncesId);
+  },
+  classes: (r, mix) => {
+    mix(r.externalId);
+    mix(r.schoolExternalId);
+    mix(r.title);
+    mix(r.classCode);
+    mix(r.subject);
+    mix(r.period);
+    mix(r.termExternalId);
+    mix(r.termName);
+    mix(r.termStartDate);
+    mix(r.termEndDate);
+    mix(r.courseExternalId);
+    mix(r.courseTitle);
+  },
+  users: (r, mix) => {
+    mix(r.externalId);
+    mix(r.role);
+    mix(r.givenName);
+    mix(r.familyName);
+    mix(r.email);
+    mix(r.username);
+    mix(r.studentNumber);
+    mix(r.grades);
+    mix(r.schoolExternalIds);
+  },
+  enrollments: (r, mix) => {
+    mix(r.externalId);
+    mix(r.classExternalId);
+    mix(r.userExternalId);
+    mix(r.role);
+    mix(r.primary);
+    mix(r.beginDate);
+    mix(r.endDate);
+  },
 };
 
 const KIND_SEED: Record<EntityKind, number> = { schools: 1, classes: 2, users: 3, enrollments: 4 };
@@ -58,12 +85,12 @@ export class RecordFingerprinter {
   lo = 0;
   private a = 0;
   private b = 0;
+  private readonly mix: Mix = (v) => this.value(v);
 
   of<K extends EntityKind>(kind: K, record: CanonicalRecordByKind[K]): this {
     this.a = 0x811c9dc5 ^ FINGERPRINT_VERSION;
     this.b = 0x2545f491 ^ KIND_SEED[kind];
-    const rec = record as unknown as Record<string, unknown>;
-    for (const field of FIELDS[kind]) this.value(rec[field]);
+    (READERS[kind] as (r: CanonicalRecordByKind[K], mix: Mix) => void)(record, this.mix);
     this.unit(record.deleted === true ? TAG_TRUE : TAG_FALSE);
     const a = fmix32(this.a ^ Math.imul(this.b, 0x9e3779b1));
     const b = fmix32(this.b ^ Math.imul(this.a, 0x85ebca77));

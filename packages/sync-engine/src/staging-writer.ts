@@ -108,11 +108,13 @@ export class StagingWriter {
     let text = "";
     const fields = KIND_FIELDS[kind] as Fields<EntityKind>;
     const fp = this.fingerprint;
+    const held = this.unchanged?.fingerprintsOf(kind);
+    let skipped = 0;
     for (const rec of batch.records) {
       fp.of(kind, rec as never);
-      const claim = this.unchanged?.claim(kind, fp.hi, fp.lo);
+      const claim = held?.claim(fp.hi, fp.lo);
       if (claim === "unchanged") {
-        this.skipped[kind]++;
+        skipped++;
         continue;
       }
       if (claim === "again") {
@@ -122,6 +124,7 @@ export class StagingWriter {
       const p = PREPARE[kind](rec as never);
       text += copyLine([this.runId, ++this.seq[kind], p.externalId, p.deleted, p.error, p.hash, fingerprintText(fp.hi, fp.lo), rawJson(rec.raw), ...fields(p as never)]);
     }
+    this.skipped[kind] += skipped;
     for (const rej of batch.rejected ?? []) text += this.errorLine(kind, rej.externalId, rej.message || "Rejected by the connector", rej.raw);
     await this.stream!.write(text);
   }

@@ -1,7 +1,7 @@
 import { ENTITY_KINDS, fingerprintText, type EntityKind } from "@sis-sync/roster";
 import type { Pool, PoolClient } from "pg";
 import { openCopy } from "./copy-stream";
-import { FingerprintSet, type Claim } from "./fingerprint-set";
+import { FingerprintSet } from "./fingerprint-set";
 import { SOURCE_TABLES } from "./source-tables";
 
 /** `sis_raw_unseen.kind`: the kind's position in ENTITY_KINDS. */
@@ -103,8 +103,9 @@ export class UnchangedRecords {
     return { set, rows: total - nulls, nulls };
   }
 
-  claim(kind: EntityKind, hi: number, lo: number): Claim {
-    return this.sets.get(kind)?.set.claim(hi, lo) ?? "unknown";
+  /** A prepared kind's fingerprints, to claim records against (undefined before prepare). */
+  fingerprintsOf(kind: EntityKind): Pick<FingerprintSet, "claim"> | undefined {
+    return this.sets.get(kind)?.set;
   }
 
   /** Writes what nobody claimed; a kind the export never delivered leaves all its links unseen. */
