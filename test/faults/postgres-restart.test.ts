@@ -1,7 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import { DISTRICT_SIZES, generateDistrict, mutate, startOneRosterPeer, type OneRosterPeer } from "../../packages/sis-simulator/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, expectRunsSettled, snapshot, startEvidenceStack, stopped, waitFor } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, expectRunsSettled, snapshot, spawnReadyWorker, startEvidenceStack, stopped, waitFor } from "./support/fault-kit";
 import { startPrivatePostgres, type PrivatePostgres } from "./support/private-postgres";
 
 /**
@@ -31,20 +31,7 @@ describe("fault suite: Postgres restarted mid-load", () => {
   });
 
   const alive = () => workers.filter((w) => w.exitCode === null && w.signalCode === null);
-  const startWorker = async () => {
-    const w = stack.spawnWorker();
-    workers.push(w);
-    let out = "";
-    w.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-    w.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-    await waitFor(
-      async () => {
-        if (w.exitCode !== null) throw new Error(`worker exited ${w.exitCode} at start: ${out.slice(-2000)}`);
-        return out.includes("sync worker started");
-      },
-      { timeoutMs: 45_000, what: "a worker process to start" },
-    );
-  };
+  const startWorker = async () => void workers.push(await spawnReadyWorker(stack));
 
   it("rolls the load back, ends the run FAILURE, reconnects every process, and the next run repairs", async () => {
     const api = apiOf(stack, await stack.token({ roles: ["PLATFORM_ADMIN"] }));

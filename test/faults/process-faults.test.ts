@@ -4,7 +4,7 @@ import { startApi } from "../../apps/api/src";
 import { createLogger } from "@sis-sync/logger";
 import { createDb } from "../../packages/db/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceStack, stopped, waitFor, expectRunsSettled } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, expectRunsSettled, sleep, snapshot, spawnReadyWorker, startEvidenceStack, stopped, waitFor } from "./support/fault-kit";
 
 /** The engine's per-tenant roster lock (packages/sync-engine/src/execute-sync.ts, ROSTER_LOCK_NAMESPACE). */
 const ROSTER_LOCK_NAMESPACE = 0x5150_0004;
@@ -37,20 +37,7 @@ describe("fault suite: processes", () => {
   const alive = () => [...fleet].filter((w) => w.exitCode === null && w.signalCode === null);
   /** Spawns workers until n are alive, each ready (its start line seen) before the next step. */
   const ensureWorkers = async (n = 2) => {
-    while (alive().length < n) {
-      const w = stack.spawnWorker();
-      fleet.add(w);
-      let out = "";
-      w.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-      w.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-      await waitFor(
-        async () => {
-          if (w.exitCode !== null) throw new Error(`worker exited ${w.exitCode} at start: ${out.slice(-2000)}`);
-          return out.includes("sync worker started");
-        },
-        { timeoutMs: 45_000, what: "a worker process to start" },
-      );
-    }
+    while (alive().length < n) fleet.add(await spawnReadyWorker(stack));
   };
   const ownerOf = async (runId: string): Promise<ChildProcess> => {
     const { rows } = await stack.db.pool.query("select worker_id from sis_sync_runs where id = $1", [runId]);

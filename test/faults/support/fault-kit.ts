@@ -197,3 +197,19 @@ export async function expectRunsSettled(pool: Pool): Promise<void> {
 export function stopped(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
 }
+
+/** Spawns a worker process of the stack and waits for its start line (or fails with its output). */
+export async function spawnReadyWorker(stack: TestStack): Promise<ChildProcess> {
+  const w = stack.spawnWorker();
+  let out = "";
+  w.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  w.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  await waitFor(
+    async () => {
+      if (w.exitCode !== null) throw new Error(`worker exited ${w.exitCode} at start: ${out.slice(-2000)}`);
+      return out.includes("sync worker started");
+    },
+    { timeoutMs: 45_000, what: "a worker process to start" },
+  );
+  return w;
+}
