@@ -7,16 +7,6 @@ import { SOURCE_TABLES } from "./source-tables";
 /** `sis_raw_unseen.kind`: the kind's position in ENTITY_KINDS. */
 export const KIND_NUMBER: Record<EntityKind, number> = Object.fromEntries(ENTITY_KINDS.map((k, i) => [k, i])) as Record<EntityKind, number>;
 
-/**
- * Lets a run skip staging the records its provider sent unchanged last time (issue #4). Before a
- * kind is extracted, the fingerprints of the provider's active links of that kind are loaded
- * (8 bytes a link); each delivered record claims its own. At the end the unclaimed
- * ones go to `sis_raw_unseen`: validation and the soft deletes treat an active link as present in
- * the export when it is staged or when its fingerprint is not listed there.
- *
- * Only links whose entity is active carry a fingerprint (the load clears it when a cascade
- * deactivates the entity), so a skipped record never needs re-activating.
- */
 /** Per kind, what the fingerprint pass learnt about the provider's active links. */
 export interface LinkCensus {
   /** Active links before the run. */
@@ -33,6 +23,16 @@ interface LoadedKind {
   nulls: number;
 }
 
+/**
+ * Lets a run skip staging the records its provider sent unchanged last time (issue #4). Before a
+ * kind is extracted, the fingerprints of the provider's active links of that kind are loaded
+ * (8 bytes a link); each delivered record claims its own. At the end the unclaimed
+ * ones go to `sis_raw_unseen`: validation and the soft deletes treat an active link as present in
+ * the export when it is staged or when its fingerprint is not listed there.
+ *
+ * An active link whose entity a cascade deactivated carries no fingerprint (the load clears it),
+ * so a skipped record never needs re-activating.
+ */
 export class UnchangedRecords {
   private readonly sets = new Map<EntityKind, LoadedKind>();
   private readonly loading = new Map<EntityKind, Promise<LoadedKind>>();
