@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { DISTRICT_SIZES, generateDistrict, mutate, startOneRosterPeer, type OneRosterPeer } from "../../packages/sis-simulator/src";
 import type { TestStack } from "../../apps/api/test/support/test-stack";
-import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceStack, stopped, waitFor, expectRunsSettled } from "./support/fault-kit";
+import { Evidence, apiOf, expectRosterMatches, expectRunsSettled, freePort, sleep, snapshot, startEvidenceStack, stopped, waitFor } from "./support/fault-kit";
 
 /**
  * Redis restarted mid-sync (issue #8): a throwaway redis-server of this test's own (never the
@@ -10,14 +10,6 @@ import { Evidence, apiOf, expectRosterMatches, sleep, snapshot, startEvidenceSta
  * port. The workers and the API reconnect; the run ends (finished, or FAILURE with a message and
  * the roster untouched); the next sync succeeds.
  */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
 const accepting = (port: number) =>
   new Promise<boolean>((resolve) => {
     const sock = connect(port, "127.0.0.1");

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import type { District } from "../../../packages/sis-simulator/src";
 import { startTestStack, waitFor, type TestStack, type TestStackOptions } from "../../../apps/api/test/support/test-stack";
@@ -212,4 +213,13 @@ export async function spawnReadyWorker(stack: TestStack): Promise<ChildProcess> 
     { timeoutMs: 45_000, what: "a worker process to start" },
   );
   return w;
+}
+
+/** A loopback port nobody listens on right now (for a server of the test's own). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
 }

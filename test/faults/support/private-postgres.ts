@@ -1,8 +1,8 @@
 import { execFile, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./fault-kit";
 
 /**
  * A PostgreSQL cluster of one test's own (never the shared server on 5432), from Debian's
@@ -31,14 +31,6 @@ function binDir(): string {
   const dir = pgConfig.status === 0 ? pgConfig.stdout.trim() : "";
   if (dir && existsSync(join(dir, "initdb"))) return dir;
   throw new Error("No PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql/*/bin or `pg_config --bindir`: apt-get install postgresql");
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
