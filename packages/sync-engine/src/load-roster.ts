@@ -1,15 +1,8 @@
 import { ENTITY_KINDS, emptyRosterStats, overDeactivationLimit, type DeactivationCheck, type EntityKind, type RosterStats } from "@sis-sync/roster";
 import type { Queryable } from "./timed-client";
 import { STAGING_TABLES } from "./staging-writer";
-import { SOURCE_TABLES } from "./source-tables";
-import { KIND_NUMBER, type LinkCensus } from "./unchanged-records";
-
-export const ENTITY_TABLES: Record<EntityKind, string> = {
-  schools: "roster_schools",
-  classes: "roster_classes",
-  users: "roster_users",
-  enrollments: "roster_enrollments",
-};
+import { ENTITY_TABLES, SOURCE_TABLES } from "./roster-tables";
+import { everyLinkSeenUnchanged, unclaimedLinks, type LinkCensus } from "./unchanged-records";
 
 interface KindLoad {
   /** [entity column, expression over staging `r` and the joins] */
@@ -236,18 +229,12 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     await client.query(`create temp table deact_${kind} (id uuid primary key) on commit drop`);
     const absentFromStaging = absent.replaceAll("%STAGING%", STAGING_TABLES[kind]);
     // Every active link was seen unchanged: nothing of this kind is absent.
-    if (p.deactivateAbsent && p.census && p.census[kind].unseen + p.census[kind].unfingerprinted === 0) continue;
+    if (p.deactivateAbsent && p.census && everyLinkSeenUnchanged(p.census, kind)) continue;
     await client.query(
       p.deactivateAbsent && p.census
         ? // Links seen unchanged are present; the rest are the unfingerprinted ones and those whose
           // fingerprint went unclaimed (few), so start from them rather than from every link.
-          `with cand as (
-             select s.external_id from ${SOURCE_TABLES[kind]} s
-              where s.provider_id = $2 and s.status = 'active' and s.record_fp is null
-             union all
-             select s.external_id from ${SOURCE_TABLES[kind]} s
-               join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = s.record_fp
-              where s.provider_id = $2 and s.status = 'active'),
+          `with cand as (${unclaimedLinks(kind)}),
            g as (
              update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
                from cand c

@@ -2,7 +2,7 @@ import { ENTITY_KINDS, fingerprintText, type EntityKind } from "@sis-sync/roster
 import type { Pool, PoolClient } from "pg";
 import { openCopy } from "./copy-stream";
 import { FingerprintSet } from "./fingerprint-set";
-import { SOURCE_TABLES } from "./source-tables";
+import { SOURCE_TABLES } from "./roster-tables";
 
 /** `sis_raw_unseen.kind`: the kind's position in ENTITY_KINDS. */
 export const KIND_NUMBER: Record<EntityKind, number> = Object.fromEntries(ENTITY_KINDS.map((k, i) => [k, i])) as Record<EntityKind, number>;
@@ -15,6 +15,31 @@ export interface LinkCensus {
   unfingerprinted: number;
   /** Fingerprints left unclaimed: links changed or gone. */
   unseen: number;
+}
+
+/** Every active link of the kind was claimed: none changed or went missing. */
+export function everyLinkSeenUnchanged(census: Record<EntityKind, LinkCensus>, kind: EntityKind): boolean {
+  return census[kind].unseen + census[kind].unfingerprinted === 0;
+}
+
+/**
+ * SQL true when the source link `s` is present in this export because the extract skipped its
+ * record as unchanged: active, fingerprinted, and its fingerprint not left unclaimed.
+ * Meaningful only for kinds with skipped records (else nothing was claimed). Uses $1 = run id.
+ */
+export function seenUnchanged(kind: EntityKind, s = "s"): string {
+  return `(${s}.status = 'active' and ${s}.record_fp is not null and not exists (select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = ${s}.record_fp))`;
+}
+
+/**
+ * SQL selecting (entity_id, external_id) of the provider's active links of a kind that this run
+ * did not see unchanged: unfingerprinted, or their fingerprint left unclaimed. One scan of the
+ * links against the run's few unclaimed fingerprints. Uses $1 = run id, $2 = provider id.
+ */
+export function unclaimedLinks(kind: EntityKind): string {
+  return `select l.entity_id, l.external_id from ${SOURCE_TABLES[kind]} l
+            left join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = l.record_fp
+           where l.provider_id = $2 and l.status = 'active' and (l.record_fp is null or u.record_fp is not null)`;
 }
 
 interface LoadedKind {

@@ -1,8 +1,8 @@
 import { ENTITY_KINDS, ENTITY_TYPE_BY_KIND, type EntityKind } from "@sis-sync/roster";
 import type { Queryable } from "./timed-client";
-import { SOURCE_TABLES } from "./source-tables";
+import { ENTITY_TABLES, SOURCE_TABLES } from "./roster-tables";
 import { STAGING_TABLES } from "./staging-writer";
-import { KIND_NUMBER, type LinkCensus } from "./unchanged-records";
+import { everyLinkSeenUnchanged, seenUnchanged, unclaimedLinks, type LinkCensus } from "./unchanged-records";
 
 export interface ValidateParams {
   runId: string;
@@ -19,15 +19,6 @@ export interface ValidateParams {
   checkpoint(): void;
 }
 
-
-/**
- * SQL true when the source link `s` is present in this export because the extract skipped its
- * record as unchanged: active, fingerprinted, and its fingerprint not left unclaimed.
- * Meaningful only for kinds with skipped records (else nothing was claimed). Uses $1 = run id.
- */
-export function seenUnchanged(kind: EntityKind, s = "s"): string {
-  return `(${s}.status = 'active' and ${s}.record_fp is not null and not exists (select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = ${s}.record_fp))`;
-}
 
 const zeroCounts = (): Record<EntityKind, number> => ({ schools: 0, classes: 0, users: 0, enrollments: 0 });
 
@@ -87,8 +78,6 @@ export async function validateStaging(client: Queryable, p: ValidateParams): Pro
   return skippedWithErrors;
 }
 
-const ENTITY_TABLE: Record<EntityKind, string> = { schools: "roster_schools", classes: "roster_classes", users: "roster_users", enrollments: "roster_enrollments" };
-
 /**
  * Skipped (unchanged) records of `kind` whose parent is not a loadable record of this export: the
  * parent's link was active but is neither staged without error nor seen unchanged. Each becomes a
@@ -97,18 +86,16 @@ const ENTITY_TABLE: Record<EntityKind, string> = { schools: "roster_schools", cl
 async function orphanedUnchanged(client: Queryable, p: ValidateParams, kind: EntityKind, parentColumn: string, parent: EntityKind, label: string): Promise<number> {
   if (p.skipped[kind] === 0) return 0;
   // Every active parent link was seen unchanged: none can have left.
-  if (p.census && p.census[parent].unseen + p.census[parent].unfingerprinted === 0) return 0;
+  if (p.census && everyLinkSeenUnchanged(p.census, parent)) return 0;
   // The parents that left are few (none in a no-change run): find them first, then their children.
   const { rowCount } = await client.query(
     `with g as materialized (
-       select g.entity_id, g.external_id from ${SOURCE_TABLES[parent]} g
-         left join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[parent]} and u.record_fp = g.record_fp
-        where g.provider_id = $2 and g.status = 'active' and (g.record_fp is null or u.record_fp is not null)
-          and not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted))
+       select g.entity_id, g.external_id from (${unclaimedLinks(parent)}) g
+        where not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted))
      insert into sis_run_errors (run_id, entity_type, external_id, message)
      select $1, '${ENTITY_TYPE_BY_KIND[kind]}', s.external_id, 'Unknown ${label} "' || g.external_id || '" (not in this export, or rejected)'
        from g
-       join ${ENTITY_TABLE[kind]} e on e.${parentColumn} = g.entity_id
+       join ${ENTITY_TABLES[kind]} e on e.${parentColumn} = g.entity_id
        join ${SOURCE_TABLES[kind]} s on s.entity_id = e.id and s.provider_id = $2
       where ${seenUnchanged(kind)}
       order by s.external_id`,
@@ -144,8 +131,7 @@ async function checkReference(client: Queryable, p: ValidateParams, kind: Entity
                            where x.run_id = $1 and x.external_id = f.id and x.error is null and not x.deleted)
           and not exists (select 1 from ${SOURCE_TABLES[parent]} s
                            where s.provider_id = $2 and s.external_id = f.id and s.status = 'active'
-                             and ($3::boolean or (s.record_fp is not null and not exists (
-                                   select 1 from sis_raw_unseen u where u.run_id = $1 and u.kind = ${KIND_NUMBER[parent]} and u.record_fp = s.record_fp)))))
+                             and ($3::boolean or ${seenUnchanged(parent)})))
      update ${STAGING_TABLES[kind]} r set error = ${message}
        from missing m
       where r.run_id = $1 and r.error is null and not r.deleted and r.${column} = m.id`,
