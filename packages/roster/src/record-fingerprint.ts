@@ -79,7 +79,11 @@ function fmix32(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** Computes fingerprints into `hi` / `lo` (signed 32-bit halves) without allocating. */
+/**
+ * Computes fingerprints into `hi` / `lo` (signed 32-bit halves) without allocating. The two lanes
+ * live in locals inside each string loop (not fields): this runs over every character of every
+ * record of a full export, and field loads and stores per step cost several times the hashing.
+ */
 export class RecordFingerprinter {
   hi = 0;
   lo = 0;
@@ -100,19 +104,26 @@ export class RecordFingerprinter {
   }
 
   private unit(c: number): void {
-    // Lane a: FNV-1a. Lane b: a murmur-style multiply-rotate. Different primes, different mixing.
-    this.a = Math.imul(this.a ^ c, 0x01000193);
-    const b = Math.imul(this.b ^ c, 0x5bd1e995);
-    this.b = (b << 13) | (b >>> 19);
+    this.a = laneA(this.a, c);
+    this.b = laneB(this.b, c);
   }
 
   private text(s: string): void {
-    this.unit(TAG_STRING);
-    this.unit(s.length);
+    let a = laneA(laneA(this.a, TAG_STRING), s.length);
+    let b = laneB(laneB(this.b, TAG_STRING), s.length);
     // Two UTF-16 units per step: half the multiplications on long ids.
     const even = s.length & ~1;
-    for (let i = 0; i < even; i += 2) this.unit(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
-    if (even < s.length) this.unit(s.charCodeAt(even));
+    for (let i = 0; i < even; i += 2) {
+      const c = s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16);
+      a = laneA(a, c);
+      b = laneB(b, c);
+    }
+    if (even < s.length) {
+      a = laneA(a, s.charCodeAt(even));
+      b = laneB(b, s.charCodeAt(even));
+    }
+    this.a = a;
+    this.b = b;
   }
 
   private value(v: unknown): void {
@@ -122,12 +133,21 @@ export class RecordFingerprinter {
     else if (Array.isArray(v)) {
       this.unit(TAG_ARRAY);
       this.unit(v.length);
-      for (const item of v) this.value(item);
+      for (let i = 0; i < v.length; i++) this.value(v[i]);
     } else {
       this.unit(TAG_OTHER);
       this.text(typeof v === "number" ? String(v) : JSON.stringify(v));
     }
   }
+}
+
+// Lane a: FNV-1a. Lane b: a murmur-style multiply-rotate. Different primes, different mixing.
+function laneA(a: number, c: number): number {
+  return Math.imul(a ^ c, 0x01000193);
+}
+function laneB(b: number, c: number): number {
+  const m = Math.imul(b ^ c, 0x5bd1e995);
+  return (m << 13) | (m >>> 19);
 }
 
 /** The fingerprint as Postgres `bigint` text (COPY). */
