@@ -108,6 +108,7 @@ export class StagingWriter {
     let text = "";
     const fields = KIND_FIELDS[kind] as Fields<EntityKind>;
     const fp = this.fingerprint;
+    await this.unchanged?.ready(kind, batch.records.length);
     const held = this.unchanged?.fingerprintsOf(kind);
     let skipped = 0;
     for (const rec of batch.records) {

@@ -42,14 +42,39 @@ export function unclaimedLinks(kind: EntityKind): string {
            where l.provider_id = $2 and l.status = 'active' and (l.record_fp is null or u.record_fp is not null)`;
 }
 
-interface LoadedKind {
-  set: FingerprintSet;
-  rows: number;
-  nulls: number;
+/** Links per fingerprint page: at most 2 MB of bytea. */
+const FETCH_PAGE = 262_144;
+const FIRST_PAGE = 4_096;
+
+/**
+ * One kind's link fingerprints as they load: pages are appended to the set while the extract
+ * claims from its front, so a run never waits for millions of links to load before it starts.
+ */
+class LoadingKind {
+  readonly set = new FingerprintSet(FETCH_PAGE);
+  rows = 0;
+  nulls = 0;
+  private failure: Error | null = null;
+  private waiters: (() => void)[] = [];
+
+  /** Wakes whoever waits for more links (after each page, at the end, on failure). */
+  progressed(failure?: Error): void {
+    if (failure) this.failure ??= failure;
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves once `links` links are loaded, or all of them; rejects if loading failed. */
+  async until(links: number): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.set.sealed || this.set.size >= links) return;
+      await new Promise<void>((wake) => this.waiters.push(wake));
+    }
+  }
 }
 
 /**
- * Lets a run skip staging the records its provider sent unchanged last time (issue #4). Before a
+ * Lets a run skip staging the records its provider sent unchanged last time (issue #4). While a
  * kind is extracted, the fingerprints of the provider's active links of that kind are loaded
  * (8 bytes a link); each delivered record claims its own. At the end the unclaimed
  * ones go to `sis_raw_unseen`: validation and the soft deletes treat an active link as present in
@@ -59,8 +84,8 @@ interface LoadedKind {
  * so a skipped record never needs re-activating.
  */
 export class UnchangedRecords {
-  private readonly sets = new Map<EntityKind, LoadedKind>();
-  private readonly loading = new Map<EntityKind, Promise<LoadedKind>>();
+  private readonly kinds = new Map<EntityKind, LoadingKind>();
+  private background = false;
   /** Filled by finish(). */
   readonly census = {} as Record<EntityKind, LinkCensus>;
 
@@ -71,73 +96,86 @@ export class UnchangedRecords {
   ) {}
 
   /**
-   * Loads every kind's fingerprints on a second connection while the extract runs, so the
-   * enrollments' (the most) are ready when their pages arrive. Without it, each kind loads on
-   * the run's own connection when its first page arrives. The worker's pool has two connections
-   * per concurrent sync for this.
+   * Loads every kind's fingerprints, in the extract's kind order, on a second connection while
+   * the extract runs. Without it, each kind loads on the run's own connection when its first
+   * page arrives. The worker's pool has two connections per concurrent sync for this.
    */
   start(pool: Pool): void {
-    const pending = ENTITY_KINDS.map((kind) => {
-      let settle!: { resolve(v: LoadedKind): void; reject(e: unknown): void };
-      const promise = new Promise<LoadedKind>((resolve, reject) => (settle = { resolve, reject }));
-      promise.catch(() => undefined); // surfaced by prepare(), if the run gets that far
-      this.loading.set(kind, promise);
-      return { kind, settle };
-    });
+    this.background = true;
+    for (const kind of ENTITY_KINDS) this.kinds.set(kind, new LoadingKind());
     void (async () => {
       let conn: PoolClient | undefined;
       let failure: Error | undefined;
       try {
         conn = await pool.connect();
-        for (const { kind, settle } of pending) settle.resolve(await this.fetch(conn, kind));
+        for (const kind of ENTITY_KINDS) await this.fetch(conn, kind, this.kinds.get(kind)!);
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));
-        for (const { settle } of pending) settle.reject(failure);
+        for (const loading of this.kinds.values()) loading.progressed(failure);
       } finally {
         conn?.release(failure);
       }
     })();
   }
 
-  /** Makes a kind's fingerprints ready for claims (once). */
+  /** Makes a kind's fingerprints ready for claims (once): loads them all, unless start() loads them. */
   async prepare(kind: EntityKind): Promise<void> {
-    if (this.sets.has(kind)) return;
-    this.sets.set(kind, await (this.loading.get(kind) ?? this.fetch(this.client, kind)));
+    if (this.kinds.has(kind)) return;
+    const loading = new LoadingKind();
+    this.kinds.set(kind, loading);
+    if (!this.background) await this.fetch(this.client, kind, loading);
   }
 
   /**
-   * A kind's fingerprints, packed 8 bytes each into a few bytea values (16 groups; pg decodes
-   * their hex natively), so 5 M links cost a few buffers, not 5 M rows.
+   * Waits until the next `records` records of a prepared kind can be claimed: the links around
+   * where they should be are loaded, or all links once claims want the whole list (see FingerprintSet).
    */
-  private async fetch(conn: PoolClient, kind: EntityKind): Promise<LoadedKind> {
-    const { rows } = await conn.query<{ fps: Buffer | null; nulls: number; n: number }>(
-      `select string_agg(int8send(record_fp), ''::bytea) as fps, (count(*) - count(record_fp))::int4 as nulls, count(*)::int4 as n
-         from ${SOURCE_TABLES[kind]} where provider_id = $1 and status = 'active'
-        group by hashtext(external_id) & 15`,
-      [this.providerId],
-    );
-    const total = rows.reduce((sum, r) => sum + r.n, 0);
-    const set = new FingerprintSet(total);
-    let nulls = 0;
-    for (const r of rows) {
-      nulls += r.nulls;
-      const fps = r.fps;
-      if (!fps) continue;
-      for (let i = 0; i + 8 <= fps.length; i += 8) set.add(fps.readInt32BE(i), fps.readInt32BE(i + 4));
+  async ready(kind: EntityKind, records: number): Promise<void> {
+    const loading = this.kinds.get(kind)!;
+    await loading.until(loading.set.wantsEverything ? Number.MAX_SAFE_INTEGER : loading.set.reach(records));
+  }
+
+  /**
+   * A kind's fingerprints in external-id order (the order claims are fastest in, see
+   * FingerprintSet), in pages along the links' primary key, each page packed 8 bytes a link into
+   * one bytea (pg decodes its hex natively): 5 M links arrive a few MB at a time, not as 5 M rows.
+   * The order only makes claims cheaper; nothing depends on it for correctness.
+   */
+  private async fetch(conn: PoolClient, kind: EntityKind, into: LoadingKind): Promise<void> {
+    let after: string | null = null;
+    // Small first pages, so the first claims wait for milliseconds, then bigger ones.
+    for (let limit = FIRST_PAGE; ; limit = Math.min(FETCH_PAGE, limit * 4)) {
+      const page: { rows: { fps: Buffer | null; n: number; nulls: number; last: string | null }[] } = await conn.query(
+        `select string_agg(int8send(record_fp), ''::bytea) as fps, count(*)::int4 as n, (count(*) - count(record_fp))::int4 as nulls, max(external_id) as last
+           from (select record_fp, external_id from ${SOURCE_TABLES[kind]}
+                  where provider_id = $1 and status = 'active' ${after === null ? "" : "and external_id > $3"}
+                  order by external_id limit $2) t`,
+        after === null ? [this.providerId, limit] : [this.providerId, limit, after],
+      );
+      const { fps, n, nulls, last } = page.rows[0];
+      into.rows += n - nulls;
+      into.nulls += nulls;
+      if (fps) for (let i = 0; i + 8 <= fps.length; i += 8) into.set.add(fps.readInt32BE(i), fps.readInt32BE(i + 4));
+      if (n < limit || last === null) break;
+      into.progressed();
+      after = last;
     }
-    return { set, rows: total - nulls, nulls };
+    into.set.seal();
+    into.progressed();
   }
 
   /** A prepared kind's fingerprints, to claim records against (undefined before prepare). */
   fingerprintsOf(kind: EntityKind): Pick<FingerprintSet, "claim"> | undefined {
-    return this.sets.get(kind)?.set;
+    return this.kinds.get(kind)?.set;
   }
 
   /** Writes what nobody claimed; a kind the export never delivered leaves all its links unseen. */
   async finish(): Promise<void> {
     for (const kind of ENTITY_KINDS) {
       await this.prepare(kind);
-      const { set, rows, nulls } = this.sets.get(kind)!;
+      const loading = this.kinds.get(kind)!;
+      await loading.until(Number.MAX_SAFE_INTEGER);
+      const { set, rows, nulls } = loading;
       let unseen = 0;
       if (set.size > 0) {
         const copy = openCopy(this.client, "COPY sis_raw_unseen (run_id, kind, record_fp) FROM STDIN");
@@ -156,10 +194,10 @@ export class UnchangedRecords {
       }
       this.census[kind] = { active: rows + nulls, unfingerprinted: nulls, unseen };
     }
-    this.sets.clear();
+    this.kinds.clear();
   }
 
   discard(): void {
-    this.sets.clear();
+    this.kinds.clear();
   }
 }
