@@ -34,6 +34,16 @@ const STAGING_JOIN_COLUMNS: Record<EntityKind, string[]> = {
 };
 /** Below this many staged rows of a kind, the planner's stale estimate (few rows) is the right one. */
 const ANALYZE_STAGED_ROWS = 1000;
+/**
+ * For the validation and load transactions only. work_mem: big hash joins over staging; the
+ * default 4 MB spills to disk at 100 k records. random_page_cost: most statements of a daily run
+ * reach a few thousand rows of tables of millions through their indexes (the links that left,
+ * their entities, their enrollments), in pages the OS has cached; at the default cost of 4 (a
+ * spinning disk) the planner scanned all 10 M enrollments instead, 3-10 s a statement at the
+ * large size (bench, issue #9). jit: compiling a statement took 0.1-0.4 s, more than most of
+ * these statements run, and the big ones gain nothing from it (simple expressions, I/O-bound).
+ */
+const LOAD_PLANNER_SETTINGS = "set local work_mem = '64MB'; set local random_page_cost = 1.1; set local jit = off";
 const CANCELLED: Pick<SyncOutcome, "status" | "errorMessage"> = { status: "CANCELLED", errorMessage: "Cancelled on request" };
 
 function statsWithErrors(counts: Partial<Record<EntityKind, number>>): RosterStats {
@@ -96,10 +106,10 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     await sql.query("select pg_advisory_lock($1, hashtext($2))", [ROSTER_LOCK_NAMESPACE, run.tenantId]);
     let skippedWithErrors: Record<EntityKind, number> = { schools: 0, classes: 0, users: 0, enrollments: 0 };
     try {
-      // Flags and record errors land together (a cancel mid-way leaves none); work_mem as in the load.
+      // Flags and record errors land together (a cancel mid-way leaves none); planner settings as in the load.
       await client.query("begin");
       try {
-        await client.query("set local work_mem = '64MB'");
+        await client.query(LOAD_PLANNER_SETTINGS);
         skippedWithErrors = await validateStaging(sql, {
           runId: run.id,
           providerId: provider.id,
@@ -122,8 +132,7 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
       await client.query("begin");
       let committed = false;
       try {
-        // Big hash joins over staging; the default 4 MB spills to disk at 100 k records.
-        await client.query("set local work_mem = '64MB'");
+        await client.query(LOAD_PLANNER_SETTINGS);
         const { stats, overLimit } = await loadRoster(sql, {
           runId: run.id,
           providerId: provider.id,

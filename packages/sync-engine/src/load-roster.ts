@@ -2,7 +2,7 @@ import { ENTITY_KINDS, emptyRosterStats, overDeactivationLimit, type Deactivatio
 import type { Queryable } from "./timed-client";
 import { STAGING_TABLES } from "./staging-writer";
 import { ENTITY_TABLES, SOURCE_TABLES } from "./roster-tables";
-import { everyLinkSeenUnchanged, unclaimedLinks, type LinkCensus } from "./unchanged-records";
+import { collectUnclaimedLinks, everyLinkSeenUnchanged, type LinkCensus } from "./unchanged-records";
 
 interface KindLoad {
   /** [entity column, expression over staging `r` and the joins] */
@@ -216,11 +216,11 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
   // inactive; an entity goes inactive only when no active link of any provider remains.
   // A full export: links the export no longer holds. A delta: the links its deletions name (below).
   const absent = `not exists (select 1 from %STAGING% r where r.run_id = $1 and r.external_id = s.external_id and not r.deleted)`;
-  // These anti-joins compare all of the provider's links with all of the run's staged ids: as a
-  // nested loop (what a stale row estimate can pick) that is quadratic, so only hash/merge joins.
-  // A delta deactivates only what it names: few rows, found through the links' primary key, where
-  // a nested loop is exactly right and a hash join would read every link of the provider.
-  if (p.deactivateAbsent) await client.query("set local enable_nestloop = off");
+  // Without fingerprints (an incremental run whose source sent a full export instead), a full export's
+  // anti-join compares all of the provider's links with all of the run's staged ids: as a nested
+  // loop (what a stale row estimate can pick) that is quadratic, so only hash/merge joins there.
+  // Every other statement here reaches few rows through indexes, where a nested loop is right.
+  const compareAllLinks = p.deactivateAbsent && !p.census;
   const entitiesDeactivated: Record<EntityKind, number> = { schools: 0, classes: 0, users: 0, enrollments: 0 };
   for (const kind of ENTITY_KINDS) {
     p.checkpoint();
@@ -230,14 +230,15 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     const absentFromStaging = absent.replaceAll("%STAGING%", STAGING_TABLES[kind]);
     // Every active link was seen unchanged: nothing of this kind is absent.
     if (p.deactivateAbsent && p.census && everyLinkSeenUnchanged(p.census, kind)) continue;
+    if (compareAllLinks) await client.query("set local enable_nestloop = off");
+    // Links seen unchanged are present; the rest are the unfingerprinted ones and those whose
+    // fingerprint went unclaimed (few), so start from them rather than from every link.
+    const unclaimed = p.deactivateAbsent && p.census ? await collectUnclaimedLinks(client, kind, [p.runId, p.providerId]) : null;
     await client.query(
-      p.deactivateAbsent && p.census
-        ? // Links seen unchanged are present; the rest are the unfingerprinted ones and those whose
-          // fingerprint went unclaimed (few), so start from them rather than from every link.
-          `with cand as (${unclaimedLinks(kind)}),
-           g as (
+      unclaimed
+        ? `with g as (
              update ${SOURCE_TABLES[kind]} s set status = 'inactive', updated_at = now()
-               from cand c
+               from ${unclaimed} c
               where s.provider_id = $2 and s.external_id = c.external_id and s.status = 'active' and ${absentFromStaging}
               returning s.entity_id)
            insert into ${gone} select distinct entity_id from g`
@@ -259,6 +260,7 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
            insert into ${gone} select distinct entity_id from g`,
       [p.runId, p.providerId],
     );
+    if (compareAllLinks) await client.query("set local enable_nestloop = on");
     // A temp table has no statistics until analyzed: thousands of gone links planned as a handful
     // (or the reverse) cost a full scan of the entities.
     const goneLinks = await client.query<{ n: number }>(`select count(*)::int as n from ${gone}`);
@@ -284,7 +286,10 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
       `with d as (
          update roster_enrollments e set status = 'inactive', updated_at = now()
           where e.status = 'active'
-            and (e.user_id in (select id from deact_users) or e.class_id in (select id from deact_classes))
+            -- Two index lookups, not "user_id in (…) or class_id in (…)", which reads every enrollment.
+            and e.id in (select x.id from roster_enrollments x join deact_users d on x.user_id = d.id
+                         union
+                         select x.id from roster_enrollments x join deact_classes d on x.class_id = d.id)
           returning e.id),
        cascaded as (insert into deact_enrollments select id from d on conflict do nothing returning id)
        update roster_enrollment_sources s set record_fp = null

@@ -1,5 +1,6 @@
 import { ENTITY_KINDS, fingerprintText, type EntityKind } from "@sis-sync/roster";
 import type { Pool, PoolClient } from "pg";
+import type { Queryable } from "./timed-client";
 import { openCopy } from "./copy-stream";
 import { FingerprintSet } from "./fingerprint-set";
 import { SOURCE_TABLES } from "./roster-tables";
@@ -32,14 +33,24 @@ export function seenUnchanged(kind: EntityKind, s = "s"): string {
 }
 
 /**
- * SQL selecting (entity_id, external_id) of the provider's active links of a kind that this run
- * did not see unchanged: unfingerprinted, or their fingerprint left unclaimed. One scan of the
- * links against the run's few unclaimed fingerprints. Uses $1 = run id, $2 = provider id.
+ * Collects into temp table `unclaimed_<kind>` (entity_id, external_id) the provider's active links
+ * of a kind that this run did not see unchanged: unfingerprinted, or their fingerprint left
+ * unclaimed. One scan of the links against the run's few unclaimed fingerprints; once per
+ * transaction. A table with statistics, not a CTE: the planner cannot estimate that filter and took
+ * the few links that left for a million, then joined them with every enrollment (10-70 s at the
+ * large size, bench, issue #9). Uses $1 = run id, $2 = provider id; returns the table's name.
  */
-export function unclaimedLinks(kind: EntityKind): string {
-  return `select l.entity_id, l.external_id from ${SOURCE_TABLES[kind]} l
-            left join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = l.record_fp
-           where l.provider_id = $2 and l.status = 'active' and (l.record_fp is null or u.record_fp is not null)`;
+export async function collectUnclaimedLinks(client: Queryable, kind: EntityKind, params: [runId: string, providerId: string]): Promise<string> {
+  const table = `unclaimed_${kind}`;
+  const created = await client.query(
+    `create temp table if not exists ${table} on commit drop as
+     select l.entity_id, l.external_id from ${SOURCE_TABLES[kind]} l
+       left join sis_raw_unseen u on u.run_id = $1 and u.kind = ${KIND_NUMBER[kind]} and u.record_fp = l.record_fp
+      where l.provider_id = $2 and l.status = 'active' and (l.record_fp is null or u.record_fp is not null)`,
+    params,
+  );
+  if (created.rowCount !== null) await client.query(`analyze ${table}`);
+  return table;
 }
 
 /** Links per fingerprint page: at most 2 MB of bytea. */

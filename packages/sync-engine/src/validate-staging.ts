@@ -2,7 +2,7 @@ import { ENTITY_KINDS, ENTITY_TYPE_BY_KIND, type EntityKind } from "@sis-sync/ro
 import type { Queryable } from "./timed-client";
 import { ENTITY_TABLES, SOURCE_TABLES } from "./roster-tables";
 import { STAGING_TABLES } from "./staging-writer";
-import { everyLinkSeenUnchanged, seenUnchanged, unclaimedLinks, type LinkCensus } from "./unchanged-records";
+import { collectUnclaimedLinks, everyLinkSeenUnchanged, seenUnchanged, type LinkCensus } from "./unchanged-records";
 
 export interface ValidateParams {
   runId: string;
@@ -88,9 +88,10 @@ async function orphanedUnchanged(client: Queryable, p: ValidateParams, kind: Ent
   // Every active parent link was seen unchanged: none can have left.
   if (p.census && everyLinkSeenUnchanged(p.census, parent)) return 0;
   // The parents that left are few (none in a no-change run): find them first, then their children.
+  const unclaimed = await collectUnclaimedLinks(client, parent, [p.runId, p.providerId]);
   const { rowCount } = await client.query(
     `with g as materialized (
-       select g.entity_id, g.external_id from (${unclaimedLinks(parent)}) g
+       select g.entity_id, g.external_id from ${unclaimed} g
         where not exists (select 1 from ${STAGING_TABLES[parent]} x where x.run_id = $1 and x.external_id = g.external_id and x.error is null and not x.deleted))
      insert into sis_run_errors (run_id, entity_type, external_id, message)
      select $1, '${ENTITY_TYPE_BY_KIND[kind]}', s.external_id, 'Unknown ${label} "' || g.external_id || '" (not in this export, or rejected)'
