@@ -4,7 +4,7 @@ import { ConfigCipher, createDb, type DbHandle } from "@sis-sync/db";
 import type { Logger } from "@sis-sync/logger";
 import { CancellationWatcher, createRedis, SYNC_QUEUE_NAME, WEBHOOK_QUEUE_NAME } from "@sis-sync/queue";
 import { createConnector } from "@sis-sync/connectors";
-import { pruneChanges, pruneStaging } from "@sis-sync/sync-engine";
+import { pruneChanges, pruneDeliveries, pruneStaging } from "@sis-sync/sync-engine";
 import { startLostRunReaper } from "./lost-run-reaper";
 import { createSyncProcessor, workerId, type ConnectorFactory } from "./sync-processor";
 import { startWebhookWorker } from "./webhooks/webhook-worker";
@@ -78,9 +78,14 @@ export async function startSyncWorker({ config, logger, databaseUrl, redisUrl, c
   // Batched and single-flighted across workers inside pruneChanges.
   const pruneChangesAbort = new AbortController();
   const runChangePrune = () =>
-    void pruneChanges(db.db, { olderThanDays: config.CHANGE_FEED_RETENTION_DAYS, signal: pruneChangesAbort.signal })
-      .then((r) => r.removed > 0 && log.info("change feed pruned", { removed: r.removed, batches: r.batches, retentionDays: config.CHANGE_FEED_RETENTION_DAYS }))
-      .catch((e: unknown) => log.warn("change feed prune failed", { err: e }));
+    void (async () => {
+      const retention = { olderThanDays: config.CHANGE_FEED_RETENTION_DAYS, signal: pruneChangesAbort.signal };
+      const changes = await pruneChanges(db.db, retention);
+      const deliveries = await pruneDeliveries(db.db, retention);
+      if (changes.removed + deliveries.removed > 0) {
+        log.info("change feed pruned", { removed: changes.removed, batches: changes.batches, deliveriesRemoved: deliveries.removed, retentionDays: config.CHANGE_FEED_RETENTION_DAYS });
+      }
+    })().catch((e: unknown) => log.warn("change feed prune failed", { err: e }));
   const changePruneTimers = config.CHANGE_FEED_RETENTION_DAYS > 0 ? [setTimeout(runChangePrune, 60_000), setInterval(runChangePrune, 3600_000)] : [];
   for (const t of changePruneTimers) t.unref();
   log.info("sync worker started", { concurrency: config.WORKER_CONCURRENCY, maxConcurrentSyncs: config.MAX_CONCURRENT_SYNCS });

@@ -1,7 +1,7 @@
 export * from "./sync-pipeline";
 export { executeSync } from "./execute-sync";
 export { pruneStaging } from "./prune-staging";
-export { pruneChanges, changeFeedPrunedThrough, countChangesInRange, CHANGE_PRUNE_BATCH_SIZE, type PruneChangesOptions, type PruneChangesResult } from "./prune-changes";
+export { pruneChanges, pruneDeliveries, changeFeedPrunedThrough, countChangesInRange, CHANGE_PRUNE_BATCH_SIZE, type PruneChangesOptions, type PruneChangesResult } from "./prune-changes";
 export {
   listRosterEntities,
   type RosterListFilter,

@@ -97,6 +97,34 @@ export async function pruneChanges(db: Database, opts: PruneChangesOptions): Pro
   return result;
 }
 
+/**
+ * Webhook delivery history under the same retention: DELIVERED and DEAD deliveries whose last
+ * activity is older than `olderThanDays` are removed, in batches. Their changes are past the
+ * retention too, so such a delivery could no longer be redelivered (the API already answered 410).
+ * PENDING deliveries stay whatever their age: they still hold their changes (see pruneChanges).
+ */
+export async function pruneDeliveries(db: Database, opts: PruneChangesOptions): Promise<{ removed: number }> {
+  const days = Math.floor(opts.olderThanDays);
+  if (!(days > 0)) return { removed: 0 };
+  const batch = Math.max(1, Math.floor(opts.batchSize ?? CHANGE_PRUNE_BATCH_SIZE));
+  let removed = 0;
+  while (!opts.signal?.aborted) {
+    const r = await db.execute<{ n: number }>(sql`
+      with gone as (
+        delete from webhook_deliveries where id in (
+          select id from webhook_deliveries
+           where status in ('DELIVERED', 'DEAD')
+             and greatest(created_at, last_attempt_at, delivered_at) < now() - make_interval(days => ${days})
+           limit ${batch})
+        returning 1)
+      select count(*)::int as n from gone`);
+    const n = Number(r.rows[0].n);
+    removed += n;
+    if (n < batch) break;
+  }
+  return { removed };
+}
+
 /** The largest change id retention removed from a tenant's feed (0 when nothing was removed). */
 export async function changeFeedPrunedThrough(db: Executor, tenantId: string): Promise<number> {
   const [row] = await db

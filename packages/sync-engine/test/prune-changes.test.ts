@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
-import { changeFeedPrunedThrough, pruneChanges } from "../src";
+import { changeFeedPrunedThrough, pruneChanges, pruneDeliveries } from "../src";
 
 /**
  * Change feed retention (issue #9) on the real Postgres: only changes older than the retention go,
@@ -132,5 +132,35 @@ describe("pruneChanges", () => {
     const abort = new AbortController();
     abort.abort();
     expect(await pruneChanges(tdb.db, { olderThanDays: 30, batchSize: 2, signal: abort.signal })).toEqual({ removed: 0, batches: 0 });
+  });
+});
+
+describe("pruneDeliveries", () => {
+  /** A delivery created `createdDaysAgo` days ago, last attempted `attemptDaysAgo` days ago (null: never). */
+  async function delivery(endpointId: string, status: string, createdDaysAgo: number, attemptDaysAgo: number | null): Promise<string> {
+    const { rows } = await tdb.pool.query<{ id: string }>(
+      `insert into webhook_deliveries (endpoint_id, tenant_id, from_change_id, to_change_id, change_count, status, created_at, last_attempt_at)
+       values ($1, 't-d', 0, 1, 1, $2, now() - make_interval(days => $3), case when $4::int is null then null else now() - make_interval(days => $4::int) end)
+       returning id`,
+      [endpointId, status, createdDaysAgo, attemptDaysAgo],
+    );
+    return rows[0].id;
+  }
+
+  it("removes finished deliveries older than the retention, in batches, and keeps pending and recent ones", async () => {
+    const endpoint = await addEndpoint("t-d", 0);
+    const oldFinished = [
+      ...(await Promise.all(Array.from({ length: 5 }, () => delivery(endpoint, "DELIVERED", 40, 40)))),
+      await delivery(endpoint, "DEAD", 45, 31),
+    ];
+    const kept = [
+      await delivery(endpoint, "PENDING", 90, 60), // still owed to the endpoint
+      await delivery(endpoint, "DELIVERED", 10, 10),
+      await delivery(endpoint, "DEAD", 40, 2), // redelivered recently: its dead-letter entry stays
+    ];
+    expect(await pruneDeliveries(tdb.db, { olderThanDays: 30, batchSize: 2 })).toEqual({ removed: oldFinished.length });
+    const { rows } = await tdb.pool.query<{ id: string }>("select id from webhook_deliveries order by id");
+    expect(rows.map((r) => r.id)).toEqual([...kept].sort());
+    expect(await pruneDeliveries(tdb.db, { olderThanDays: 0 })).toEqual({ removed: 0 });
   });
 });
