@@ -5,13 +5,15 @@
  *   task=floor  the same rows (normalised, hashed, encoded) COPYed into plain tables (no index, no
  *               constraint): the least any sync can do; unlogged=true for tables like staging
  *   task=sync   executeSync, as the worker calls it (mode=incremental deltaFile=… for a delta read)
- *   task=delta  writes day n's delta pages (records modified since day n-1, and deletions) to out=…
+ *   task=delta  writes day n's delta pages (records modified since day n-1, and deletions) to out=…,
+ *               one JSON page a line after a first line with the record count
  */
 // bench/ is not a workspace package: it reaches the packages by path (their own node_modules resolve their deps).
-import { readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { createDb } from "../packages/db/src";
 import { createLogger } from "../packages/logger/src";
-import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch } from "../packages/roster/src";
+import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch, type SisConnector } from "../packages/roster/src";
 import { DISTRICT_SIZES, generateDistrict, mutate, type District, type DistrictSize, type RecordSet } from "../packages/sis-simulator/src/generator";
 import { executeSync } from "../packages/sync-engine/src";
 import { openCopy, type CopyStream } from "../packages/sync-engine/src/copy-stream";
@@ -53,6 +55,34 @@ function deltaPages(prev: District, next: District): ExtractBatch[] {
   ] as ExtractBatch[];
 }
 
+/** Records a page, as the in-process source pages them. */
+const PAGE = 1000;
+
+/**
+ * A delta file read as a connector reads a SIS: one page parsed at a time while the sync runs,
+ * so the step holds one page of the delta, not all of it, and its parsing is timed with the sync.
+ */
+function deltaFileConnector(path: string): SisConnector {
+  return {
+    async test() {
+      return { success: true, message: "ok" };
+    },
+    async *extract() {
+      let header = true;
+      for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+        if (header) header = false;
+        else if (line) yield JSON.parse(line) as ExtractBatch;
+      }
+      return { nextCursor: null };
+    },
+  };
+}
+
+async function deltaRecordCount(path: string): Promise<number> {
+  for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) return (JSON.parse(line) as { records: number }).records;
+  return 0;
+}
+
 const PREP = { schools: prepareSchool, classes: prepareClass, users: prepareUser, enrollments: prepareEnrollment } as const;
 
 function lineOf(batch: ExtractBatch, rec: ExtractBatch["records"][number], seq: number): string {
@@ -68,16 +98,25 @@ async function main() {
     // Written by a process of its own, so the incremental sync's process holds only the delta
     // (as a worker would) and its peak RSS is not the generator's two districts.
     const d = district();
-    writeFileSync(args.out, JSON.stringify(previous ? deltaPages(previous, d) : []));
+    const batches = previous ? deltaPages(previous, d) : [];
+    const lines = [JSON.stringify({ records: batches.reduce((n, b) => n + b.records.length, 0) })];
+    for (const b of batches) {
+      for (let i = 0; i < b.records.length; i += PAGE) lines.push(JSON.stringify({ kind: b.kind, records: b.records.slice(i, i + PAGE) }));
+    }
+    writeFileSync(args.out, lines.join("\n") + "\n");
     clearInterval(sampler);
     process.stdout.write(JSON.stringify({ ms: 0, peakRssMiB: 0, records: 0 }) + "\n");
     return;
   }
   const incremental = args.mode === "incremental";
-  const fromFile: ExtractBatch[] | null = incremental && args.deltaFile ? JSON.parse(readFileSync(args.deltaFile, "utf8")) : null;
+  const fromFile = incremental && args.deltaFile ? args.deltaFile : null;
   let d: District | null = fromFile ? null : district();
-  const delta = fromFile ?? (incremental && previous && d ? deltaPages(previous, d) : null);
-  const records = delta ? delta.reduce((n, b) => n + b.records.length, 0) : d!.schools.count + d!.classes.count + d!.users.count + d!.enrollments.count;
+  const delta = !fromFile && incremental && previous && d ? deltaPages(previous, d) : null;
+  const records = fromFile
+    ? await deltaRecordCount(fromFile)
+    : delta
+      ? delta.reduce((n, b) => n + b.records.length, 0)
+      : d!.schools.count + d!.classes.count + d!.users.count + d!.enrollments.count;
   // The source's own memory is not the step's: an incremental step keeps only its delta, and peak
   // RSS is counted from here (after a collection) rather than from the generator's set-up.
   previous = null;
@@ -125,9 +164,9 @@ async function main() {
     const outcome = await executeSync({
       db,
       pool,
-      run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: delta ? "incremental" : "full" },
+      run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: incremental ? "incremental" : "full" },
       provider: { id: args.provider, tenantId: args.tenant, providerType: "ONEROSTER_API", options: { createUsers: true, maxDeactivationRatio: 0.2 }, syncCursor: null },
-      connector: delta ? pagesConnector(() => delta) : districtConnector(d!),
+      connector: fromFile ? deltaFileConnector(fromFile) : delta ? pagesConnector(() => delta) : districtConnector(d!),
       signal: new AbortController().signal,
       logger: createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr }),
       setPhase: async () => undefined,
