@@ -63,7 +63,7 @@ const FIRST_PAGE = 4_096;
  */
 class LoadingKind {
   readonly set = new FingerprintSet(FETCH_PAGE);
-  rows = 0;
+  /** Active links without a fingerprint (not in the set). */
   nulls = 0;
   private failure: Error | null = null;
   private waiters: (() => void)[] = [];
@@ -96,7 +96,6 @@ class LoadingKind {
  */
 export class UnchangedRecords {
   private readonly kinds = new Map<EntityKind, LoadingKind>();
-  private background = false;
   /** Filled by finish(). */
   readonly census = {} as Record<EntityKind, LinkCensus>;
 
@@ -112,7 +111,6 @@ export class UnchangedRecords {
    * page arrives. The worker's pool has two connections per concurrent sync for this.
    */
   start(pool: Pool): void {
-    this.background = true;
     for (const kind of ENTITY_KINDS) this.kinds.set(kind, new LoadingKind());
     void (async () => {
       let conn: PoolClient | undefined;
@@ -129,12 +127,12 @@ export class UnchangedRecords {
     })();
   }
 
-  /** Makes a kind's fingerprints ready for claims (once): loads them all, unless start() loads them. */
+  /** Makes a kind's fingerprints ready for claims (once): loads them all here, unless start() is loading them. */
   async prepare(kind: EntityKind): Promise<void> {
     if (this.kinds.has(kind)) return;
     const loading = new LoadingKind();
     this.kinds.set(kind, loading);
-    if (!this.background) await this.fetch(this.client, kind, loading);
+    await this.fetch(this.client, kind, loading);
   }
 
   /**
@@ -164,7 +162,6 @@ export class UnchangedRecords {
         after === null ? [this.providerId, limit] : [this.providerId, limit, after],
       );
       const { fps, n, nulls, last } = page.rows[0];
-      into.rows += n - nulls;
       into.nulls += nulls;
       if (fps) for (let i = 0; i + 8 <= fps.length; i += 8) into.set.add(fps.readInt32BE(i), fps.readInt32BE(i + 4));
       if (n < limit || last === null) break;
@@ -186,7 +183,7 @@ export class UnchangedRecords {
       await this.prepare(kind);
       const loading = this.kinds.get(kind)!;
       await loading.until(Number.MAX_SAFE_INTEGER);
-      const { set, rows, nulls } = loading;
+      const { set, nulls } = loading;
       let unseen = 0;
       if (set.size > 0) {
         const copy = openCopy(this.client, "COPY sis_raw_unseen (run_id, kind, record_fp) FROM STDIN");
@@ -203,7 +200,7 @@ export class UnchangedRecords {
         await copy.write(text);
         await copy.end();
       }
-      this.census[kind] = { active: rows + nulls, unfingerprinted: nulls, unseen };
+      this.census[kind] = { active: set.size + nulls, unfingerprinted: nulls, unseen };
     }
     this.kinds.clear();
   }
