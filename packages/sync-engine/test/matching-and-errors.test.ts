@@ -230,6 +230,32 @@ describe("deletions", () => {
     expect(await countRows(tdb, "roster_users", "tenant_id = $1 and status = 'active'", [t])).toBe(3);
   });
 
+  it("guards a delta's deletions against the links active before the run, not the ones it adds", async () => {
+    const t = tenant();
+    const p = await createProvider(tdb, t); // maxDeactivationRatio 0.2
+    const users = (ids: number[], extra: object = {}) => ids.map((i) => ({ externalId: `u${i}`, ...extra }));
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    await runSync(tdb, p, connector(school, page.users(...users(range(1, 10)))));
+    const delta = (...pages: ExtractBatch[]) => pagesConnector(() => pages, { result: { nextCursor: "next", isDelta: true } });
+
+    // 2 of 10 is 20 %: allowed.
+    const ok = await runSync(tdb, p, delta(page.users(...users([1, 2], { deleted: true }), ...users([11]))));
+    expect(ok.status).toBe("SUCCESS");
+    expect(ok.stats.users).toEqual(kindStats(1, 0, 2, 0));
+
+    // 3 of the 9 active before is over 20 %, however many users the same delta adds.
+    const before = await rosterSnapshot(tdb);
+    const over = await runSync(tdb, p, delta(page.users(...users([3, 4, 5], { deleted: true }), ...users(range(12, 40)))));
+    expect(over.status).toBe("FAILURE");
+    expect(over.errorMessage).toContain("it would deactivate 3 of 9 active users");
+    expect(await rosterSnapshot(tdb)).toEqual(before);
+
+    const forced = await runSync(tdb, p, delta(page.users(...users([3, 4, 5], { deleted: true }), ...users(range(12, 40)))), { force: true });
+    expect(forced.status).toBe("SUCCESS");
+    expect(forced.stats.users).toEqual(kindStats(29, 0, 3, 0));
+    expect(await countRows(tdb, "roster_users", "tenant_id = $1 and status = 'active'", [t])).toBe(35);
+  });
+
   it("deactivates nothing by absence in an incremental run, unless the source fell back to a full read", async () => {
     const t = tenant();
     const p = await createProvider(tdb, t, { maxDeactivationRatio: 1 });

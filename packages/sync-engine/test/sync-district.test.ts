@@ -74,6 +74,18 @@ describe("first sync", () => {
       [p.id, enr.id],
     );
     expect(link.rows[0]).toEqual({ class_ext: enr.classId, user_ext: enr.userId, role: enr.role, primary: enr.primary });
+
+    // New entities get UUIDv7 ids that follow the export's order (neighbours in every index).
+    const ids = await tdb.pool.query<{ id: string }>(
+      `select s.entity_id as id from roster_user_sources s join sis_raw_users r on r.run_id = $2 and r.external_id = s.external_id
+        where s.provider_id = $1 order by r.seq`,
+      [p.id, res.runId],
+    );
+    expect(ids.rows).toHaveLength(c.users);
+    for (const { id } of ids.rows) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const asc = ids.rows.map((r) => r.id);
+    expect([...asc].sort()).toEqual(asc);
+    expect(new Set(asc).size).toBe(asc.length);
   });
 });
 
