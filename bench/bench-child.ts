@@ -4,7 +4,9 @@
  *   task=read   iterate the source (generator → canonical pages), write nothing
  *   task=floor  the same rows (normalised, hashed, encoded) COPYed into plain tables (no index, no
  *               constraint): the least any sync can do; unlogged=true for tables like staging
- *   task=sync   executeSync, as the worker calls it (mode=incremental deltaFile=… for a delta read)
+ *   task=sync   executeSync, as the worker calls it (mode=incremental deltaFile=… for a delta read);
+ *               baseUrl=… clientId=… clientSecret=… [cursor=…] reads the OneRoster REST peer of
+ *               sim-child.ts over HTTP through the production connector instead of the generator
  *   task=delta  writes day n's delta pages (records modified since day n-1, and deletions) to out=…,
  *               one JSON page a line after a first line with the record count
  */
@@ -15,12 +17,13 @@ import { createDb } from "../packages/db/src";
 import { createLogger } from "../packages/logger/src";
 import { prepareClass, prepareEnrollment, prepareSchool, prepareUser, type ExtractBatch, type SisConnector } from "../packages/roster/src";
 import { DISTRICT_SIZES, generateDistrict, mutate, type District, type DistrictSize, type RecordSet } from "../packages/sis-simulator/src/generator";
+import { createConnector } from "../packages/connectors/src";
 import { executeSync } from "../packages/sync-engine/src";
 import { openCopy, type CopyStream } from "../packages/sync-engine/src/copy-stream";
 import { copyLine, rawJson } from "../packages/sync-engine/src/copy-text";
 import { classRecord, districtConnector, districtPages, enrollmentRecord, pagesConnector, schoolRecord, userRecord } from "../packages/sync-engine/test/helpers/district-connector";
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => a.split("=") as [string, string]));
+const args = Object.fromEntries(process.argv.slice(2).map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]));
 const size = args.size as DistrictSize;
 const day = Number(args.day ?? 0);
 
@@ -110,9 +113,12 @@ async function main() {
   }
   const incremental = args.mode === "incremental";
   const fromFile = incremental && args.deltaFile ? args.deltaFile : null;
-  let d: District | null = fromFile ? null : district();
+  const overHttp = args.baseUrl !== undefined;
+  let d: District | null = fromFile || overHttp ? null : district();
   const delta = !fromFile && incremental && previous && d ? deltaPages(previous, d) : null;
-  const records = fromFile
+  const records = overHttp
+    ? 0 // counted from the run's progress below
+    : fromFile
     ? await deltaRecordCount(fromFile)
     : delta
       ? delta.reduce((n, b) => n + b.records.length, 0)
@@ -161,20 +167,39 @@ async function main() {
       [args.provider, args.tenant],
     );
     const run = rows[0];
+    let read = 0;
     const outcome = await executeSync({
       db,
       pool,
       run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: incremental ? "incremental" : "full" },
-      provider: { id: args.provider, tenantId: args.tenant, providerType: "ONEROSTER_API", options: { createUsers: true, maxDeactivationRatio: 0.2 }, syncCursor: null },
-      connector: fromFile ? deltaFileConnector(fromFile) : delta ? pagesConnector(() => delta) : districtConnector(d!),
+      provider: {
+        id: args.provider,
+        tenantId: args.tenant,
+        providerType: "ONEROSTER_API",
+        options: { createUsers: true, maxDeactivationRatio: 0.2 },
+        syncCursor: args.cursor ?? null,
+        incremental: overHttp,
+      },
+      connector: overHttp
+        ? createConnector(
+            "ONEROSTER_API",
+            { baseUrl: args.baseUrl, clientId: args.clientId, clientSecret: args.clientSecret },
+            // Production settings (rate limit, page size, retries), but a loopback host is allowed.
+            { providerId: args.provider, logger: createLogger({ service: "bench", level: "warn", stream: process.stderr }), redis: null, redisPrefix: "bench:", allowPrivateHosts: true, requireHttps: false },
+          )
+        : fromFile
+        ? deltaFileConnector(fromFile)
+        : delta
+        ? pagesConnector(() => delta)
+        : districtConnector(d!),
       signal: new AbortController().signal,
       logger: createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr }),
       setPhase: async () => undefined,
-      reportProgress: () => undefined,
+      reportProgress: (p) => void (read = Object.values({ ...p }).reduce((n: number, v) => n + Number(v ?? 0), 0)),
     });
     await pool.query("update sis_sync_runs set status = $2, stats = $3, completed_at = now() where id = $1", [run.id, outcome.status, JSON.stringify(outcome.stats)]);
     await close();
-    out = { status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage };
+    out = { status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage, nextCursor: outcome.nextCursor ?? null, ...(overHttp ? { records: read } : {}) };
   }
   const ms = performance.now() - t0;
   clearInterval(sampler);

@@ -1,6 +1,7 @@
 /**
  * The sync engine benchmark (issue #4): `pnpm bench` runs small and medium, `pnpm bench --large`
- * adds 1 M users / 5 M enrollments, `--sizes=small` picks sizes. Each step runs in its own process
+ * adds 1 M users / 5 M enrollments, `--sizes=small` picks sizes, `--incremental` and `--http`
+ * add the issue #9 comparisons (`--http-only`: only the over-HTTP one). Each step runs in its own process
  * (bench-child.ts) against a fresh database that is dropped afterwards. Prints tables, not pass/fail.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -23,6 +24,7 @@ interface StepResult {
   status?: string;
   stats?: Record<string, { created: number; updated: number; deactivated: number; unchanged: number; errors: number }>;
   errorMessage?: string | null;
+  nextCursor?: string | null;
 }
 
 function step(params: Record<string, string | number>): Promise<StepResult> {
@@ -94,6 +96,87 @@ async function incrementalSteps(handle: ReturnType<typeof createDb>, size: strin
   console.log("");
 }
 
+/**
+ * `--http` (issue #9): the same comparison with both syncs reading the simulator's OneRoster REST
+ * peer (sim-child.ts, its own process) over loopback HTTP through the production connector, its
+ * OAuth, page size and rate limit, as a district's nightly sync reads its SIS. Two more tenants,
+ * each synced in full on day 0 over HTTP (the incremental one keeps its cursor); then day 1.
+ */
+const overHttp = argv.includes("--http");
+
+interface SimProcess {
+  credentials: { baseUrl: string; clientId: string; clientSecret: string };
+  send(command: string): Promise<void>;
+  close(): void;
+}
+
+function startSim(size: string): Promise<SimProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve(__dirname, "sim-child.ts"), `size=${size}`], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, NODE_OPTIONS: "" },
+  });
+  const waiting: ((line: string) => void)[] = [];
+  let buffered = "";
+  child.stdout.on("data", (c: Buffer) => {
+    buffered += c.toString();
+    let i: number;
+    while ((i = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  const nextLine = () => new Promise<string>((res) => waiting.push(res));
+  return nextLine().then((first) => ({
+    credentials: JSON.parse(first) as SimProcess["credentials"],
+    async send(command: string) {
+      const answer = nextLine();
+      child.stdin.write(command + "\n");
+      const line = await answer;
+      if (line !== "ok") throw new Error(`simulator: ${command}: ${line}`);
+    },
+    close: () => void child.kill(),
+  }));
+}
+
+async function httpSteps(handle: ReturnType<typeof createDb>, size: string, common: Record<string, string>) {
+  const provider = async (name: string) =>
+    (
+      await handle.pool.query<{ id: string; tenantId: string }>(
+        `insert into sis_providers (tenant_id, provider_type, name, config_encrypted) values ($1, 'ONEROSTER_API', $2, 'v1.bench') returning id, tenant_id as "tenantId"`,
+        [`bench-${size}-${name}`, `bench ${size} ${name}`],
+      )
+    ).rows[0];
+  const [full, inc] = [await provider("http-full"), await provider("http-incremental")];
+  const sim = await startSim(size);
+  try {
+    const sync = (p: { id: string; tenantId: string }) => ({ ...common, ...sim.credentials, task: "sync", provider: p.id, tenant: p.tenantId });
+    const full0 = await step(sync(full));
+    const inc0 = await step(sync(inc));
+    const cursor = inc0.nextCursor;
+    if (!cursor) throw new Error("the day-0 sync over HTTP returned no cursor");
+    await sim.send("day 1");
+    await sim.send(`warm ${cursor}`);
+    const full1 = await step(sync(full));
+    const inc1 = await step({ ...sync(inc), mode: "incremental", cursor });
+    const [a, b] = [await rosterFingerprint(handle, full.tenantId), await rosterFingerprint(handle, inc.tenantId)];
+    const same = JSON.stringify(a) === JSON.stringify(b);
+    console.log(`### ${size}: 1 %-change day over HTTP (OneRoster REST peer, production connector and rate limit), incremental vs full`);
+    console.log("| step | wall time | records read | peak RSS | result |");
+    console.log("| --- | ---: | ---: | ---: | --- |");
+    const row = (label: string, r: StepResult) =>
+      console.log(`| ${label} | ${fmtS(r.ms)} | ${r.records.toLocaleString("en-US")} | ${r.peakRssMiB.toFixed(0)} MiB | ${r.status ?? ""} ${statsLine(r.stats)}${r.errorMessage ? ` (${r.errorMessage})` : ""} |`);
+    row("first full sync (day 0)", full0);
+    row("full sync of day 1", full1);
+    row("incremental sync of day 1", inc1);
+    console.log(`\nspeed-up ${(full1.ms / inc1.ms).toFixed(1)}×; rosters after both ${same ? "IDENTICAL" : "DIFFERENT"}`);
+    for (const k of Object.keys(a)) console.log(`- ${k}: full ${a[k]}${a[k] === b[k] ? " (same)" : ` / incremental ${b[k]}`}`);
+    console.log("");
+  } finally {
+    sim.close();
+  }
+}
+
 async function main() {
   const name = `sis_bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
   const admin = createDb(ADMIN_URL, { max: 1 });
@@ -106,6 +189,10 @@ async function main() {
   console.log(`sis-sync engine benchmark — Node ${process.version}, Postgres ${pgVersion}, ${execFileSync("nproc").toString().trim()} cores\n`);
   try {
     for (const size of sizes) {
+      if (argv.includes("--http-only")) {
+        await httpSteps(handle, size, { size, url: url.toString() });
+        continue;
+      }
       const p = DISTRICT_SIZES[size];
       const { rows } = await handle.pool.query<{ id: string; tenantId: string }>(
         `insert into sis_providers (tenant_id, provider_type, name, config_encrypted) values ($1, 'ONEROSTER_API', $2, 'v1.bench') returning id, tenant_id as "tenantId"`,
@@ -136,6 +223,7 @@ async function main() {
       row("1 %-change re-sync", changed);
       console.log("");
       if (incremental) await incrementalSteps(handle, size, common, changed, provider.tenantId);
+      if (overHttp) await httpSteps(handle, size, common);
     }
   } finally {
     await handle.close();
