@@ -167,6 +167,7 @@ async function main() {
       [args.provider, args.tenant],
     );
     const run = rows[0];
+    const logger = createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr });
     let read = 0;
     const outcome = await executeSync({
       db,
@@ -185,7 +186,7 @@ async function main() {
             "ONEROSTER_API",
             { baseUrl: args.baseUrl, clientId: args.clientId, clientSecret: args.clientSecret },
             // Production settings (rate limit, page size, retries), but a loopback host is allowed.
-            { providerId: args.provider, logger: createLogger({ service: "bench", level: "warn", stream: process.stderr }), redis: null, redisPrefix: "bench:", allowPrivateHosts: true, requireHttps: false },
+            { providerId: args.provider, logger, redis: null, redisPrefix: "bench:", allowPrivateHosts: true, requireHttps: false },
           )
         : fromFile
         ? deltaFileConnector(fromFile)
@@ -193,9 +194,9 @@ async function main() {
         ? pagesConnector(() => delta)
         : districtConnector(d!),
       signal: new AbortController().signal,
-      logger: createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr }),
+      logger,
       setPhase: async () => undefined,
-      reportProgress: (p) => void (read = Object.values({ ...p }).reduce((n: number, v) => n + Number(v ?? 0), 0)),
+      reportProgress: (p) => void (read = Object.values(p).reduce((n: number, v) => n + Number(v ?? 0), 0)),
     });
     await pool.query("update sis_sync_runs set status = $2, stats = $3, completed_at = now() where id = $1", [run.id, outcome.status, JSON.stringify(outcome.stats)]);
     await close();

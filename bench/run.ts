@@ -126,17 +126,26 @@ function startSim(size: string): Promise<SimProcess> {
       waiting.shift()?.(line);
     }
   });
-  const nextLine = () => new Promise<string>((res) => waiting.push(res));
-  return nextLine().then((first) => ({
-    credentials: JSON.parse(first) as SimProcess["credentials"],
-    async send(command: string) {
-      const answer = nextLine();
-      child.stdin.write(command + "\n");
-      const line = await answer;
-      if (line !== "ok") throw new Error(`simulator: ${command}: ${line}`);
-    },
-    close: () => void child.kill(),
-  }));
+  // A simulator that dies answers every pending and later command with an error, not silence.
+  let exited: string | null = null;
+  child.on("exit", (code) => {
+    exited = `error simulator exited with ${code}`;
+    for (const w of waiting.splice(0)) w(exited);
+  });
+  const nextLine = () => new Promise<string>((res) => (exited ? res(exited) : waiting.push(res)));
+  return nextLine().then((first) => {
+    if (first.startsWith("error")) throw new Error(first);
+    return {
+      credentials: JSON.parse(first) as SimProcess["credentials"],
+      async send(command: string) {
+        const answer = nextLine();
+        child.stdin.write(command + "\n");
+        const line = await answer;
+        if (line !== "ok") throw new Error(`simulator: ${command}: ${line}`);
+      },
+      close: () => void child.kill(),
+    };
+  });
 }
 
 async function httpSteps(handle: ReturnType<typeof createDb>, size: string, common: Record<string, string>) {
