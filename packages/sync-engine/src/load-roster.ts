@@ -152,8 +152,6 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     valid[row.kind] = Number(row.valid) + p.skipped[row.kind] - p.skippedWithErrors[row.kind];
     stats[row.kind].errors = Number(row.errors) + p.skippedWithErrors[row.kind];
   }
-  /** Links this run turned active (new or back), per kind: what the guard's "active before" subtracts. */
-  const linksActivated: Record<EntityKind, number> = { schools: 0, classes: 0, users: 0, enrollments: 0 };
 
   for (const kind of ENTITY_KINDS) {
     p.checkpoint();
@@ -219,8 +217,6 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
              from jsonb_each(upd.old_json) b where b.value is distinct from upd.new_json -> b.key) d`,
       [p.tenantId, p.runId, p.providerId],
     );
-    const linked = await client.query<{ activated: number }>(`select count(*)::int as activated from ${w} where link_activated`);
-    linksActivated[kind] = linked.rows[0]?.activated ?? 0;
     await client.query(
       `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash, record_fp)
        select $1, external_id, $2, entity_id, 'active', content_hash, record_fp from ${w}
@@ -360,12 +356,16 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     // The provider's active links before the run, counted now (after this run's link writes) and
     // only as far as the guard needs: past deactivating / ratio links the answer cannot change, so
     // a delta that removes 100 enrollments reads 500 links, not the provider's millions.
-    const enough = p.maxDeactivationRatio > 0 ? Math.ceil(deactivating / p.maxDeactivationRatio) + linksActivated[kind] : null;
+    // Links this run turned active (new or back) are in the count but were not active before; the
+    // kind's work table (this transaction's) says how many, and exists only if the kind staged records.
+    const linksActivated =
+      stagedValid[kind] === 0 ? 0 : (await client.query<{ n: number }>(`select count(*)::int as n from w_${kind} where link_activated`)).rows[0]?.n ?? 0;
+    const enough = p.maxDeactivationRatio > 0 ? Math.ceil(deactivating / p.maxDeactivationRatio) + linksActivated : null;
     const { rows } = await client.query<{ n: number }>(
       `select count(*)::int as n from (select 1 from ${SOURCE_TABLES[kind]} where provider_id = $1 and status = 'active' limit $2) x`,
       [p.providerId, enough],
     );
-    checks.push({ kind, activeBefore: (rows[0]?.n ?? 0) + linksDeactivated[kind] - linksActivated[kind], deactivating });
+    checks.push({ kind, activeBefore: (rows[0]?.n ?? 0) + linksDeactivated[kind] - linksActivated, deactivating });
   }
   return { stats, overLimit: overDeactivationLimit(checks, p.maxDeactivationRatio) };
 }
