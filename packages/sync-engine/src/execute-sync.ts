@@ -13,7 +13,7 @@ import type { PoolClient } from "pg";
 import { loadRoster } from "./load-roster";
 import { timed } from "./timed-client";
 import { STAGING_TABLES, StagingWriter } from "./staging-writer";
-import { UnchangedRecords, type LinkCensus } from "./unchanged-records";
+import { UnchangedRecords, everyLinkSeenUnchanged, type LinkCensus } from "./unchanged-records";
 import type { SyncOutcome, SyncRunContext } from "./sync-pipeline";
 import { validateStaging } from "./validate-staging";
 
@@ -45,6 +45,15 @@ const ANALYZE_STAGED_ROWS = 1000;
  */
 const LOAD_PLANNER_SETTINGS = "set local work_mem = '64MB'; set local random_page_cost = 1.1; set local jit = off";
 const CANCELLED: Pick<SyncOutcome, "status" | "errorMessage"> = { status: "CANCELLED", errorMessage: "Cancelled on request" };
+
+const CLEAR_RUN_ROWS = `with ${[...ENTITY_KINDS.map((k) => STAGING_TABLES[k]), "sis_raw_unseen"]
+  .map((t, i) => `c${i} as (delete from ${t} where run_id = $1)`)
+  .join(", ")} delete from sis_run_errors where run_id = $1`;
+
+/** A full run that staged nothing (no change, no record error) and saw every active link unchanged. */
+function nothingChanged(staged: Record<EntityKind, number>, census: Record<EntityKind, LinkCensus> | null): boolean {
+  return census !== null && ENTITY_KINDS.every((k) => staged[k] === 0 && everyLinkSeenUnchanged(census, k));
+}
 
 function statsWithErrors(counts: Partial<Record<EntityKind, number>>): RosterStats {
   const stats = emptyRosterStats();
@@ -78,10 +87,8 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
   };
   client.on("error", onClientError);
   try {
-    // A retried run (worker hand-back) starts again from the beginning.
-    for (const k of ENTITY_KINDS) await client.query(`delete from ${STAGING_TABLES[k]} where run_id = $1`, [run.id]);
-    await client.query("delete from sis_raw_unseen where run_id = $1", [run.id]);
-    await client.query("delete from sis_run_errors where run_id = $1", [run.id]);
+    // A retried run (worker hand-back) starts again from the beginning. One round trip.
+    await client.query(CLEAR_RUN_ROWS, [run.id]);
 
     await ctx.setPhase("extract");
     const extracted = await extractToStaging(ctx, client, checkpoint);
@@ -91,6 +98,15 @@ export async function executeSync(ctx: SyncRunContext): Promise<SyncOutcome> {
     // Absence means deletion only in a complete export: not in a delta file, nor in an
     // incremental read (unless the source could not serve one and sent everything).
     const delta = result.isDelta === true || (run.mode === "incremental" && result.fellBackToFull !== true);
+    if (!delta && nothingChanged(staged, census)) {
+      // Every record was skipped as unchanged and every active link was claimed: validation and
+      // the load would find no error, no write and no deletion (a no-change re-sync, issue #4).
+      await ctx.setPhase("done");
+      const stats = emptyRosterStats();
+      for (const k of ENTITY_KINDS) stats[k].unchanged = skipped[k];
+      logger.info("sync loaded", { runId: run.id, dryRun: run.dryRun, stats, counts, timings, unchanged: true });
+      return { status: finishedStatus(stats), stats, errorMessage: null, nextCursor: result.nextCursor };
+    }
 
     // Every validation and load statement with its duration, at debug level (the bench's BENCH_LOG_LEVEL=debug).
     const sql = timed(client, logger.isLevelEnabled("debug") ? (text, ms) => logger.debug("sync statement", { runId: run.id, sql: text, ms }) : undefined);
