@@ -96,6 +96,8 @@ class LoadingKind {
  */
 export class UnchangedRecords {
   private readonly kinds = new Map<EntityKind, LoadingKind>();
+  /** Set by discard(): the background load stops after its current page and frees its connection. */
+  private stopped = false;
   /** Filled by finish(). */
   readonly census = {} as Record<EntityKind, LinkCensus>;
 
@@ -117,7 +119,10 @@ export class UnchangedRecords {
       let failure: Error | undefined;
       try {
         conn = await pool.connect();
-        for (const kind of ENTITY_KINDS) await this.fetch(conn, kind, this.kinds.get(kind)!);
+        for (const kind of ENTITY_KINDS) {
+          if (this.stopped) break;
+          await this.fetch(conn, kind, this.kinds.get(kind)!);
+        }
       } catch (e) {
         failure = e instanceof Error ? e : new Error(String(e));
         for (const loading of this.kinds.values()) loading.progressed(failure);
@@ -164,7 +169,7 @@ export class UnchangedRecords {
       const { fps, n, nulls, last } = page.rows[0];
       into.nulls += nulls;
       if (fps) for (let i = 0; i + 8 <= fps.length; i += 8) into.set.add(fps.readInt32BE(i), fps.readInt32BE(i + 4));
-      if (n < limit || last === null) break;
+      if (n < limit || last === null || this.stopped) break;
       into.progressed();
       after = last;
     }
@@ -205,7 +210,9 @@ export class UnchangedRecords {
     this.kinds.clear();
   }
 
+  /** A cancelled or failed extract: nothing more is claimed, so nothing more is loaded. */
   discard(): void {
+    this.stopped = true;
     this.kinds.clear();
   }
 }

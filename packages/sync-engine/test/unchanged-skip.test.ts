@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from "@sis-sync/db/testing";
+import { UnchangedRecords } from "../src/unchanged-records";
 import { page } from "./helpers/district-connector";
 import { connectorOf, countRows, createProvider, kindStats, runSync, tenantIds, type TestProvider } from "./helpers/sync-harness";
 
@@ -157,5 +158,41 @@ describe("skipping unchanged records", () => {
     const real = await runSync(tdb, p, connector(...district));
     expect(real.stats.users).toEqual(kindStats(3, 0, 0, 0));
     expect(await stagedRows(real.runId)).toBe(10);
+  });
+
+  it("stops loading fingerprints in the background once the extract is abandoned", async () => {
+    const p = await firstSync();
+    // A pool whose connection answers slowly and counts the fingerprint pages it is asked for.
+    let pages = 0;
+    let released = false;
+    let firstPage!: () => void;
+    const asked = new Promise<void>((r) => (firstPage = r));
+    const slowPool = {
+      async connect() {
+        const real = await tdb.pool.connect();
+        return {
+          query: async (text: string, values: unknown[]) => {
+            pages++;
+            firstPage();
+            await new Promise((r) => setTimeout(r, 100));
+            return real.query(text, values);
+          },
+          release: (e?: unknown) => {
+            released = true;
+            real.release(e as Error | undefined);
+          },
+        };
+      },
+    };
+    const own = await tdb.pool.connect();
+    const unchanged = new UnchangedRecords(own, "00000000-0000-7000-8000-000000000000", p.id);
+    unchanged.start(slowPool as never);
+    await asked;
+    unchanged.discard();
+    for (let i = 0; i < 50 && !released; i++) await new Promise((r) => setTimeout(r, 20));
+    own.release();
+    expect(released).toBe(true);
+    // The page in flight when the extract stopped, not the three kinds after it.
+    expect(pages).toBe(1);
   });
 });
