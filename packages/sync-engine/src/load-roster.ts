@@ -1,4 +1,4 @@
-import { ENTITY_KINDS, emptyRosterStats, overDeactivationLimit, type DeactivationCheck, type EntityKind, type RosterStats } from "@sis-sync/roster";
+import { ENTITY_KINDS, ENTITY_TYPE_BY_KIND, emptyRosterStats, overDeactivationLimit, type DeactivationCheck, type EntityKind, type RosterStats } from "@sis-sync/roster";
 import type { Queryable } from "./timed-client";
 import { STAGING_TABLES } from "./staging-writer";
 import { ENTITY_TABLES, SOURCE_TABLES } from "./roster-tables";
@@ -69,6 +69,38 @@ const LOADS: Record<EntityKind, KindLoad> = {
   },
 };
 
+/** What a kind's entity rows reference, checked by the load (there are no foreign keys, migration 0006). */
+const REFERENCES: Record<EntityKind, [column: string, table: string, what: string][]> = {
+  schools: [],
+  classes: [["school_id", ENTITY_TABLES.schools, "school"]],
+  users: [],
+  enrollments: [
+    ["class_id", ENTITY_TABLES.classes, "class"],
+    ["user_id", ENTITY_TABLES.users, "user"],
+  ],
+};
+
+/**
+ * Fails the load (the caller rolls everything back) if a row this kind just wrote references a
+ * row that does not exist: the set-based stand-in for foreign keys, one anti-join per kind instead
+ * of a lookup and a row lock per inserted row. A link's entity is either created by this load
+ * from the same work-table row or an existing one (the link's own, a matched user): only the
+ * latter are probed. Every reference the load writes is copied from a link's entity id.
+ */
+async function verifyReferences(client: Queryable, kind: EntityKind, w: string): Promise<void> {
+  const refs = [
+    ...REFERENCES[kind].map(([column, table, what]) => ({ missing: `not exists (select 1 from ${table} x where x.id = w.${q(column)})`, what })),
+    { missing: `(not w.new_entity and not exists (select 1 from ${ENTITY_TABLES[kind]} x where x.id = w.entity_id))`, what: ENTITY_TYPE_BY_KIND[kind] },
+  ];
+  const { rows } = await client.query<{ external_id: string; what: string }>(
+    `select w.external_id, case ${refs.map((r) => `when ${r.missing} then '${r.what}'`).join(" ")} end as what
+       from ${w} w where ${refs.map((r) => r.missing).join(" or ")} limit 1`,
+  );
+  if (rows.length > 0) {
+    throw new Error(`Roster integrity check failed: ${kind} record "${rows[0].external_id}" would reference a ${rows[0].what} that does not exist; nothing was written`);
+  }
+}
+
 export interface LoadParams {
   runId: string;
   providerId: string;
@@ -100,10 +132,10 @@ const countedInto = (gone: string) =>
 const q = (c: string) => `"${c}"`;
 const camel = (c: string) => c.replace(/_([a-z])/g, (_, x: string) => x.toUpperCase());
 
-/** A record's fields as JSON with the API's names (the change feed's before/after); `status` too when asked. */
-function jsonOf(spec: KindLoad, alias: string, withStatus = true): string {
+/** A record's fields as JSON with the API's names (the change feed's before/after), with its status. */
+function jsonOf(spec: KindLoad, alias: string, status = `${alias}.status`): string {
   const pairs = spec.fields.map(([c]) => `'${camel(c)}', ${alias}.${q(c)}`);
-  return `jsonb_build_object(${[...(withStatus ? [`'status', ${alias}.status`] : []), ...pairs].join(", ")})`;
+  return `jsonb_build_object(${[`'status', ${status}`, ...pairs].join(", ")})`;
 }
 /**
  * A new entity's id: a UUIDv7 (RFC 9562) of the statement's millisecond clock, then the staged
@@ -172,7 +204,7 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     if (fewStaged) await client.query("set local enable_hashjoin = off; set local enable_mergejoin = off");
     await client.query(
       `create temp table ${w} on commit drop as
-       select r.external_id, r.content_hash, r.record_fp, (s.status is distinct from 'active') as link_activated,
+       select r.external_id, r.content_hash, r.record_fp, (s.status is distinct from 'active') as link_activated, (s.entity_id is not null) as link_exists,
               coalesce(s.entity_id, ${spec.match}, ${NEW_ENTITY_ID}) as entity_id,
               (s.entity_id is null and ${spec.match} is null) as new_entity,
               ${spec.fields.map(([c, expr]) => `${expr} as ${q(c)}`).join(", ")}
@@ -189,25 +221,31 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     );
     if (fewStaged) await client.query("set local enable_hashjoin = on; set local enable_mergejoin = on");
     await client.query(`analyze ${w}`);
-    // Each write and its change-feed rows (the outbox, issue #9) are one statement: the feed holds
-    // exactly what this transaction wrote. An UPDATE … FROM that joins the table again (`o`) sees
+    // The change feed (the outbox, issue #9) is written in this transaction from the same work
+    // table as the roster, so it holds exactly what the transaction wrote. New entities are
+    // inserted exactly as the work table holds them, so their feed rows are built from it too:
+    // joining the inserted rows back to it cost more than the insert (a million-row hash join
+    // spilling to disk on a first sync). An UPDATE … FROM that joins the table again (`o`) sees
     // the rows as they were before the statement, which gives the "before" side of an update.
     const created = await client.query(
-      `with ins as (
-         insert into ${entity} (id, tenant_id, status, ${cols.join(", ")}, content_hash)
-         select entity_id, $1, 'active', ${cols.join(", ")}, content_hash from ${w} where new_entity
-         returning id, status, ${cols.join(", ")})
-       insert into roster_changes (tenant_id, run_id, provider_id, kind, action, entity_id, external_id, after)
-       select $1, $2, $3, '${kind}', 'created', ins.id, w.external_id, ${jsonOf(spec, "ins", true)}
-         from ins join ${w} w on w.entity_id = ins.id and w.new_entity`,
-      [p.tenantId, p.runId, p.providerId],
+      `insert into ${entity} (id, tenant_id, status, ${cols.join(", ")}, content_hash)
+       select entity_id, $1, 'active', ${cols.join(", ")}, content_hash from ${w} where new_entity`,
+      [p.tenantId],
     );
+    if ((created.rowCount ?? 0) > 0) {
+      await client.query(
+        `insert into roster_changes (tenant_id, run_id, provider_id, kind, action, entity_id, external_id, after)
+         select $1, $2, $3, '${kind}', 'created', w.entity_id, w.external_id, ${jsonOf(spec, "w", "'active'")}
+           from ${w} w where w.new_entity`,
+        [p.tenantId, p.runId, p.providerId],
+      );
+    }
     const updated = await client.query(
       `with upd as (
          update ${entity} e set ${cols.map((c) => `${c} = w.${c}`).join(", ")}, content_hash = w.content_hash, status = 'active', updated_at = now()
            from ${w} w, ${entity} o
           where not w.new_entity and e.id = w.entity_id and o.id = e.id and (e.content_hash <> w.content_hash or e.status <> 'active')
-          returning e.id, w.external_id, ${jsonOf(spec, "o", true)} as old_json, ${jsonOf(spec, "e", true)} as new_json)
+          returning e.id, w.external_id, ${jsonOf(spec, "o")} as old_json, ${jsonOf(spec, "e")} as new_json)
        insert into roster_changes (tenant_id, run_id, provider_id, kind, action, entity_id, external_id, changed_fields, before, after)
        select $1, $2, $3, '${kind}', case when upd.old_json->>'status' = 'active' then 'updated' else 'reactivated' end,
               upd.id, upd.external_id, coalesce(d.fields, '{}'), coalesce(d.before, '{}'), coalesce(d.after, '{}')
@@ -217,13 +255,20 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
              from jsonb_each(upd.old_json) b where b.value is distinct from upd.new_json -> b.key) d`,
       [p.tenantId, p.runId, p.providerId],
     );
+    // New links by plain INSERT, known ones by UPDATE: the work table says which, and the tenant's
+    // roster lock keeps another run from adding the same link meanwhile. (An upsert pays a
+    // speculative insertion per row: a first sync's millions of links cost a third more.)
     await client.query(
       `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash, record_fp)
-       select $1, external_id, $2, entity_id, 'active', content_hash, record_fp from ${w}
-       on conflict (provider_id, external_id)
-       do update set status = 'active', content_hash = excluded.content_hash, record_fp = excluded.record_fp, updated_at = now()`,
+       select $1, external_id, $2, entity_id, 'active', content_hash, record_fp from ${w} where not link_exists`,
       [p.providerId, p.tenantId],
     );
+    await client.query(
+      `update ${sources} s set status = 'active', content_hash = w.content_hash, record_fp = w.record_fp, updated_at = now()
+         from ${w} w where w.link_exists and s.provider_id = $1 and s.external_id = w.external_id`,
+      [p.providerId],
+    );
+    await verifyReferences(client, kind, w);
     // The planner must see the rows this transaction just wrote, or it plans the next joins
     // (and the anti-joins of the soft deletes) as if the tables were still empty: nested loops, O(n²).
     // Only when the table grew a lot against what the planner believes: ANALYZE takes a lock that

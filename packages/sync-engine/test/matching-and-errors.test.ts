@@ -282,3 +282,20 @@ describe("deletions", () => {
     expect(res.stats.enrollments).toEqual(kindStats(0, 0, 1, 1, 1));
   });
 });
+
+describe("roster references (checked by the load, not by foreign keys)", () => {
+  it("fails the run and writes nothing when a link points at an entity that does not exist", async () => {
+    const p = await createProvider(tdb, tenant());
+    const users = page.users({ externalId: "u1", email: "u1@d.org" });
+    const first = await runSync(tdb, p, connector(school, klass, users));
+    expect(first.status).toBe("SUCCESS");
+    // A damaged roster (a restore gone wrong, a hand edit): the class's link leads nowhere.
+    await tdb.pool.query("update roster_class_sources set entity_id = '00000000-0000-7000-8000-000000000001' where provider_id = $1 and external_id = 'c1'", [p.id]);
+    const before = await rosterSnapshot(tdb);
+    await expect(runSync(tdb, p, connector(school, klass, users, page.enrollments({ classExternalId: "c1", userExternalId: "u1" })))).rejects.toThrow(
+      'Roster integrity check failed: enrollments record "c1:u1" would reference a class that does not exist; nothing was written',
+    );
+    expect(await rosterSnapshot(tdb)).toEqual(before);
+    expect(await countRows(tdb, "roster_enrollments", "tenant_id = $1", [p.tenantId])).toBe(0);
+  });
+});

@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, date, index, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { sisProviders } from "./providers";
 
 /**
  * The canonical roster (issue #4). One row per entity per tenant; `*_sources` link each entity
@@ -42,9 +41,8 @@ export const rosterClasses = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: text("tenant_id").notNull(),
     status: rosterStatusEnum("status").notNull().default("active"),
-    schoolId: uuid("school_id")
-      .notNull()
-      .references(() => rosterSchools.id),
+    /** roster_schools.id; references are checked by the load, not by a foreign key (migration 0006). */
+    schoolId: uuid("school_id").notNull(),
     title: text("title").notNull(),
     classCode: text("class_code"),
     subject: text("subject"),
@@ -93,12 +91,9 @@ export const rosterEnrollments = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: text("tenant_id").notNull(),
     status: rosterStatusEnum("status").notNull().default("active"),
-    classId: uuid("class_id")
-      .notNull()
-      .references(() => rosterClasses.id),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => rosterUsers.id),
+    /** roster_classes.id and roster_users.id, checked by the load (migration 0006). */
+    classId: uuid("class_id").notNull(),
+    userId: uuid("user_id").notNull(),
     role: text("role").notNull(),
     primary: boolean("primary").notNull().default(false),
     beginDate: date("begin_date", { mode: "string" }),
@@ -113,16 +108,21 @@ export const rosterEnrollments = pgTable(
   ],
 );
 
-function sourceTable<N extends string>(name: N, entityId: () => ReturnType<typeof uuid>) {
+/**
+ * A kind's source links: which provider sent an entity under which external id. No foreign keys
+ * (migration 0006): the load writes every row of these tables and checks what it references,
+ * providers are only soft-deleted and roster rows are never deleted.
+ */
+function sourceTable<N extends string>(name: N) {
   return pgTable(
     name,
     {
-      providerId: uuid("provider_id")
-        .notNull()
-        .references(() => sisProviders.id),
+      /** sis_providers.id */
+      providerId: uuid("provider_id").notNull(),
       externalId: text("external_id").notNull(),
       tenantId: text("tenant_id").notNull(),
-      entityId: entityId().notNull(),
+      /** The entity table's id. */
+      entityId: uuid("entity_id").notNull(),
       status: rosterStatusEnum("status").notNull().default("active"),
       contentHash: text("content_hash").notNull(),
       /**
@@ -138,10 +138,10 @@ function sourceTable<N extends string>(name: N, entityId: () => ReturnType<typeo
   );
 }
 
-export const rosterSchoolSources = sourceTable("roster_school_sources", () => uuid("entity_id").references(() => rosterSchools.id));
-export const rosterClassSources = sourceTable("roster_class_sources", () => uuid("entity_id").references(() => rosterClasses.id));
-export const rosterUserSources = sourceTable("roster_user_sources", () => uuid("entity_id").references(() => rosterUsers.id));
-export const rosterEnrollmentSources = sourceTable("roster_enrollment_sources", () => uuid("entity_id").references(() => rosterEnrollments.id));
+export const rosterSchoolSources = sourceTable("roster_school_sources");
+export const rosterClassSources = sourceTable("roster_class_sources");
+export const rosterUserSources = sourceTable("roster_user_sources");
+export const rosterEnrollmentSources = sourceTable("roster_enrollment_sources");
 
 export type RosterSchoolRow = typeof rosterSchools.$inferSelect;
 export type RosterClassRow = typeof rosterClasses.$inferSelect;
