@@ -88,16 +88,28 @@ const REFERENCES: Record<EntityKind, [column: string, table: string, what: strin
  * latter are probed. Every reference the load writes is copied from a link's entity id.
  */
 async function verifyReferences(client: Queryable, kind: EntityKind, w: string): Promise<void> {
-  const refs = [
-    ...REFERENCES[kind].map(([column, table, what]) => ({ missing: `not exists (select 1 from ${table} x where x.id = w.${q(column)})`, what })),
-    { missing: `(not w.new_entity and not exists (select 1 from ${ENTITY_TABLES[kind]} x where x.id = w.entity_id))`, what: ENTITY_TYPE_BY_KIND[kind] },
+  // Left joins, not "not exists (…) or not exists (…)": an OR of subqueries runs as hashed
+  // subplans over the whole referenced tables, where the join picks index probes for a delta's
+  // few rows and hash joins for a first sync's millions. Existing entities are probed apart:
+  // on a first sync there are none, and a join would hash every row of the kind for nothing.
+  const checks = [
+    {
+      joins: REFERENCES[kind].map(([column, table], i) => `left join ${table} x${i} on x${i}.id = w.${q(column)}`),
+      missing: REFERENCES[kind].map(([, , what], i) => [`x${i}.id is null`, what]),
+      where: "true",
+    },
+    { joins: [`left join ${ENTITY_TABLES[kind]} x on x.id = w.entity_id`], missing: [["x.id is null", ENTITY_TYPE_BY_KIND[kind]]], where: "not w.new_entity" },
   ];
-  const { rows } = await client.query<{ external_id: string; what: string }>(
-    `select w.external_id, case ${refs.map((r) => `when ${r.missing} then '${r.what}'`).join(" ")} end as what
-       from ${w} w where ${refs.map((r) => r.missing).join(" or ")} limit 1`,
-  );
-  if (rows.length > 0) {
-    throw new Error(`Roster integrity check failed: ${kind} record "${rows[0].external_id}" would reference a ${rows[0].what} that does not exist; nothing was written`);
+  for (const c of checks) {
+    if (c.missing.length === 0) continue;
+    const { rows } = await client.query<{ external_id: string; what: string }>(
+      `select w.external_id, case ${c.missing.map(([cond, what]) => `when ${cond} then '${what}'`).join(" ")} end as what
+         from ${w} w ${c.joins.join(" ")}
+        where ${c.where} and (${c.missing.map(([cond]) => cond).join(" or ")}) limit 1`,
+    );
+    if (rows.length > 0) {
+      throw new Error(`Roster integrity check failed: ${kind} record "${rows[0].external_id}" would reference a ${rows[0].what} that does not exist; nothing was written`);
+    }
   }
 }
 
