@@ -216,7 +216,7 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
     if (fewStaged) await client.query("set local enable_hashjoin = off; set local enable_mergejoin = off");
     await client.query(
       `create temp table ${w} on commit drop as
-       select r.external_id, r.content_hash, r.record_fp, (s.status is distinct from 'active') as link_activated, (s.entity_id is not null) as link_exists,
+       select r.external_id, r.content_hash, r.record_fp, (s.status is distinct from 'active') as link_activated,
               coalesce(s.entity_id, ${spec.match}, ${NEW_ENTITY_ID}) as entity_id,
               (s.entity_id is null and ${spec.match} is null) as new_entity,
               ${spec.fields.map(([c, expr]) => `${expr} as ${q(c)}`).join(", ")}
@@ -267,18 +267,12 @@ export async function loadRoster(client: Queryable, p: LoadParams): Promise<Load
              from jsonb_each(upd.old_json) b where b.value is distinct from upd.new_json -> b.key) d`,
       [p.tenantId, p.runId, p.providerId],
     );
-    // New links by plain INSERT, known ones by UPDATE: the work table says which, and the tenant's
-    // roster lock keeps another run from adding the same link meanwhile. (An upsert pays a
-    // speculative insertion per row: a first sync's millions of links cost a third more.)
     await client.query(
       `insert into ${sources} (provider_id, external_id, tenant_id, entity_id, status, content_hash, record_fp)
-       select $1, external_id, $2, entity_id, 'active', content_hash, record_fp from ${w} where not link_exists`,
+       select $1, external_id, $2, entity_id, 'active', content_hash, record_fp from ${w}
+       on conflict (provider_id, external_id)
+       do update set status = 'active', content_hash = excluded.content_hash, record_fp = excluded.record_fp, updated_at = now()`,
       [p.providerId, p.tenantId],
-    );
-    await client.query(
-      `update ${sources} s set status = 'active', content_hash = w.content_hash, record_fp = w.record_fp, updated_at = now()
-         from ${w} w where w.link_exists and s.provider_id = $1 and s.external_id = w.external_id`,
-      [p.providerId],
     );
     await verifyReferences(client, kind, w);
     // The planner must see the rows this transaction just wrote, or it plans the next joins
