@@ -129,9 +129,10 @@ async function main() {
   if (delta) d = null;
   (globalThis as { gc?: () => void }).gc?.();
   peak = process.memoryUsage().rss;
-  // What a worker has before a sync starts: its pool connected (two connections a sync) and the run
-  // row, which the API inserts when the sync is requested. Neither is part of the sync's time.
+  // What a worker has before a sync starts: its logger, its pool connected (two connections a sync)
+  // and the run row, which the API inserts when the sync is requested. None is part of the sync's time.
   const syncDb = args.task === "sync" ? createDb(args.url, { max: 2 }) : null;
+  const logger = createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr });
   let runId = "";
   if (syncDb) {
     const warm = await Promise.all([syncDb.pool.connect(), syncDb.pool.connect()]);
@@ -176,7 +177,6 @@ async function main() {
   } else if (syncDb) {
     const { db, pool } = syncDb;
     const run = { id: runId };
-    const logger = createLogger({ service: "bench", level: process.env.BENCH_LOG_LEVEL ?? "warn", stream: process.stderr });
     let read = 0;
     const outcome = await executeSync({
       db,

@@ -35,16 +35,23 @@ export async function validateStaging(client: Queryable, p: ValidateParams): Pro
   const skippedWithErrors = zeroCounts();
   for (const kind of ENTITY_KINDS) {
     // The first error-free record with an id wins; later copies are record errors, so the
-    // result does not depend on which of two conflicting rows a join happens to pick. (Grouped by
-    // id, not numbered in a window over the sorted ids: a hash aggregate, 3x cheaper at 600 k records.)
-    await client.query(
-      `update ${STAGING_TABLES[kind]} r set error = 'Duplicate external id in this export (first seen as record ' || d.first_seq || ')'
-         from (select external_id, min(seq) as first_seq
-                 from ${STAGING_TABLES[kind]} where run_id = $1 and error is null and external_id is not null
-                group by external_id having count(*) > 1) d
-        where r.run_id = $1 and r.external_id = d.external_id and r.seq > d.first_seq and r.error is null`,
+    // result does not depend on which of two conflicting rows a join happens to pick. Most exports
+    // have no duplicate: one hash aggregate over the run's ids says so (3x cheaper than numbering
+    // them in a window over the sorted ids, at 600 k records); only then are they numbered.
+    const anyDuplicate = await client.query(
+      `select 1 from ${STAGING_TABLES[kind]} where run_id = $1 and error is null and external_id is not null group by external_id having count(*) > 1 limit 1`,
       [p.runId],
     );
+    if ((anyDuplicate.rowCount ?? 0) > 0) {
+      await client.query(
+        `update ${STAGING_TABLES[kind]} r set error = 'Duplicate external id in this export (first seen as record ' || d.first_seq || ')'
+           from (select seq, first_value(seq) over w as first_seq, row_number() over w as rn
+                   from ${STAGING_TABLES[kind]} where run_id = $1 and error is null and external_id is not null
+                 window w as (partition by external_id order by seq)) d
+          where r.run_id = $1 and r.seq = d.seq and d.rn > 1`,
+        [p.runId],
+      );
+    }
     if (p.skipped[kind] > 0) {
       // A changed copy of a record whose identical copy was skipped: the skipped one stands.
       await client.query(
