@@ -82,7 +82,7 @@ const REFERENCES: Record<EntityKind, [column: string, table: string, what: strin
 
 /**
  * Fails the load (the caller rolls everything back) if a row this kind just wrote references a
- * row that does not exist: the set-based stand-in for foreign keys, one anti-join per kind instead
+ * row that does not exist: the set-based stand-in for foreign keys, a join or two per kind instead
  * of a lookup and a row lock per inserted row. A link's entity is either created by this load
  * from the same work-table row or an existing one (the link's own, a matched user): only the
  * latter are probed. Every reference the load writes is copied from a link's entity id.
