@@ -176,12 +176,11 @@ async function main() {
     await close();
   } else if (syncDb) {
     const { db, pool } = syncDb;
-    const run = { id: runId };
     let read = 0;
     const outcome = await executeSync({
       db,
       pool,
-      run: { id: run.id, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: incremental ? "incremental" : "full" },
+      run: { id: runId, providerId: args.provider, tenantId: args.tenant, dryRun: false, force: false, mode: incremental ? "incremental" : "full" },
       provider: {
         id: args.provider,
         tenantId: args.tenant,
@@ -207,7 +206,7 @@ async function main() {
       setPhase: async () => undefined,
       reportProgress: (p) => void (read = Object.values(p).reduce((n: number, v) => n + Number(v ?? 0), 0)),
     });
-    await pool.query("update sis_sync_runs set status = $2, stats = $3, completed_at = now() where id = $1", [run.id, outcome.status, JSON.stringify(outcome.stats)]);
+    await pool.query("update sis_sync_runs set status = $2, stats = $3, completed_at = now() where id = $1", [runId, outcome.status, JSON.stringify(outcome.stats)]);
     out = { status: outcome.status, stats: outcome.stats, errorMessage: outcome.errorMessage, nextCursor: outcome.nextCursor ?? null, ...(overHttp ? { records: read } : {}) };
   }
   const ms = performance.now() - t0;
